@@ -1,0 +1,63 @@
+"""Figures the notebooks share, drawn with matplotlib only."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Rectangle
+
+
+def plot_timings(sizes: list[int], times: dict[str, list[float | None]], flops_per_n: float,
+                 peak_gflops: float) -> plt.Figure:
+    """Left: seconds per call against N (log-log). Right: achieved GFLOP/s against the peak.
+
+    times: method name -> seconds per call at each size (None where not measured).
+    flops_per_n: floating-point operations per window (2·K·H).
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for name, secs in times.items():
+        pts = [(n, s) for n, s in zip(sizes, secs) if s is not None]
+        n, s = np.array(pts).T
+        left.loglog(n, s, "o-", label=name)
+        right.semilogx(n, flops_per_n * n / s / 1e9, "o-", label=name)
+    right.axhline(peak_gflops, color="k", ls="--", label=f"measured peak {peak_gflops:.0f} GFLOP/s")
+    left.set(xlabel="N (windows)", ylabel="seconds per call", title="Time to score N windows")
+    right.set(xlabel="N (windows)", ylabel="GFLOP/s", yscale="log", title="Work done per second")
+    left.legend()
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _grid(ax: plt.Axes, values: np.ndarray, x0: float, label: str, stretched_from: tuple | None = None) -> None:
+    """Draw a 2-D array as boxes at column offset x0; cells copied by broadcasting are pale."""
+    rows, cols = values.shape
+    for i in range(rows):
+        for j in range(cols):
+            copied = stretched_from is not None and (i >= stretched_from[0] or j >= stretched_from[1])
+            ax.add_patch(Rectangle((x0 + j, -i - 1), 1, 1, facecolor="#dde7f5" if copied else "#7aa6e0",
+                                   edgecolor="k", alpha=0.5 if copied else 1.0))
+            ax.text(x0 + j + 0.5, -i - 0.5, f"{values[i, j]:g}", ha="center", va="center", fontsize=9)
+    ax.text(x0 + cols / 2, 0.4, label, ha="center", fontsize=10)
+
+
+def show_broadcast(a: np.ndarray, b: np.ndarray) -> plt.Figure:
+    """Picture of `a + b` for 2-D-able arrays: each operand stretched to the result's shape.
+
+    Pale boxes are copies NumPy makes virtually (no memory is used for them).
+    """
+    result = a + b
+    a2, b2 = np.atleast_2d(a), np.atleast_2d(b)
+    shape = result.shape if result.ndim == 2 else (1, result.shape[0])
+    fig, ax = plt.subplots(figsize=(1.0 + 0.55 * (3 * shape[1] + 6), 0.9 + 0.55 * shape[0]))
+    x = 0.0
+    for arr, name in ((a2, f"a {a.shape}"), (b2, f"b {b.shape}")):
+        _grid(ax, np.broadcast_to(arr, shape), x, f"{name} → {shape}", stretched_from=arr.shape)
+        x += shape[1] + 1.5
+        ax.text(x - 0.75, -shape[0] / 2, "+" if x < 2 * (shape[1] + 1.5) else "=", ha="center",
+                va="center", fontsize=16)
+    _grid(ax, result.reshape(shape), x, f"a + b {result.shape}")
+    ax.set_xlim(-0.5, x + shape[1] + 0.5)
+    ax.set_ylim(-shape[0] - 0.5, 1.0)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return fig

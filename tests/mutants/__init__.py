@@ -1,0 +1,17 @@
+"""Known-wrong answers ("mutants") to every exercise, one module per lesson.
+
+Each module names its NOTEBOOK (in solutions/) and maps every exercise function to at least three
+mutants. tests/test_mutants.py runs each mutant through the exercise's visible check, which must
+raise CheckFailed with a message containing `says`, and through its hidden tests, which must fail.
+"""
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Mutant:
+    fn: Callable
+    says: str  # a phrase the visible check's explanation must contain
+
+    def __repr__(self) -> str:
+        return self.fn.__name__

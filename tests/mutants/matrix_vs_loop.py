@@ -1,0 +1,180 @@
+"""Typical wrong answers to lesson 1 (01_matrix_vs_loop)."""
+import numpy as np
+
+from tests.mutants import Mutant
+
+NOTEBOOK = "01_matrix_vs_loop/matrix_vs_loop.ipynb"
+
+
+# window_matrix(sentence, E, w) -> (T, (2w+1)·D)
+
+def window_matrix_without_padding(sentence, E, w):
+    T = len(sentence) - 2 * w
+    return E[sentence[np.arange(T)[:, None] + np.arange(2 * w + 1)]].reshape(T, -1)
+
+
+def window_matrix_interleaved(sentence, E, w):
+    positions = np.arange(len(sentence))[:, None] + np.arange(2 * w + 1)
+    return E[np.pad(sentence, w)[positions]].transpose(0, 2, 1).reshape(len(sentence), -1)
+
+
+def window_matrix_not_centred(sentence, E, w):
+    positions = np.arange(len(sentence))[:, None] + np.arange(2 * w + 1)
+    return E[np.pad(sentence, (0, 2 * w))[positions]].reshape(len(sentence), -1)
+
+
+def window_matrix_wraps_around(sentence, E, w):
+    positions = np.arange(len(sentence))[:, None] + np.arange(-w, w + 1)
+    return E[sentence[positions % len(sentence)]].reshape(len(sentence), -1)
+
+
+def window_matrix_with_loop(sentence, E, w):
+    padded = np.pad(sentence, w)
+    return np.stack([E[padded[t:t + 2 * w + 1]].ravel() for t in range(len(sentence))])
+
+
+# score_windows(X, W, b, u) -> (N,)
+
+def score_windows_without_bias(X, W, b, u):
+    return np.tanh(X @ W) @ u
+
+
+def score_windows_without_tanh(X, W, b, u):
+    return (X @ W + b) @ u
+
+
+def score_windows_bias_after_tanh(X, W, b, u):
+    return (np.tanh(X @ W) + b) @ u
+
+
+def score_windows_column(X, W, b, u):
+    return np.tanh(X @ W + b) @ u[:, None]
+
+
+def score_windows_row_loop(X, W, b, u):
+    return np.array([np.tanh(x @ W + b) @ u for x in X])
+
+
+# cosine_similarity_matrix(A) -> (N, N)
+
+def cosine_dot_products(A):
+    return A @ A.T
+
+
+def cosine_column_norms(A):
+    unit = A / np.maximum(np.linalg.norm(A, axis=0, keepdims=True), 1e-12)
+    return unit @ unit.T
+
+
+def cosine_one_side(A):
+    return (A / np.maximum(np.linalg.norm(A, axis=1, keepdims=True), 1e-12)) @ A.T
+
+
+def cosine_nan_for_zero_vector(A):
+    unit = A / np.linalg.norm(A, axis=1, keepdims=True)
+    return unit @ unit.T
+
+
+def cosine_double_loop(A):
+    unit = A / np.maximum(np.linalg.norm(A, axis=1, keepdims=True), 1e-12)
+    out = np.empty((len(A), len(A)))
+    for i in range(len(A)):
+        out[i] = unit @ unit[i]
+    return out
+
+
+# softmax_rows(Z) -> (N, C)
+
+def softmax_unstable(Z):
+    return np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
+
+
+def softmax_global_max(Z):
+    exps = np.exp(Z - Z.max())
+    return exps / exps.sum(axis=1, keepdims=True)
+
+
+def softmax_over_columns(Z):
+    exps = np.exp(Z - Z.max(axis=0, keepdims=True))
+    return exps / exps.sum(axis=0, keepdims=True)
+
+
+def softmax_sum_without_keepdims(Z):
+    exps = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return exps / exps.sum(axis=1)
+
+
+def softmax_in_place(Z):
+    Z -= Z.max(axis=1, keepdims=True)
+    np.exp(Z, out=Z)
+    return Z / Z.sum(axis=1, keepdims=True)
+
+
+def softmax_row_loop(Z):
+    out = np.empty_like(Z)
+    for i, row in enumerate(Z):
+        exps = np.exp(row - row.max())
+        out[i] = exps / exps.sum()
+    return out
+
+
+# pairwise_sq_distances(A, B) -> (N, M)
+
+def sq_distances_without_factor_two(A, B):
+    return (A ** 2).sum(1)[:, None] + (B ** 2).sum(1)[None, :] - A @ B.T
+
+
+def sq_distances_plus_cross_term(A, B):
+    return (A ** 2).sum(1)[:, None] + (B ** 2).sum(1)[None, :] + 2 * A @ B.T
+
+
+def sq_distances_square_rooted(A, B):
+    return np.sqrt(((A[:, None, :] - B[None, :, :]) ** 2).sum(-1))
+
+
+def sq_distances_transposed(A, B):
+    return ((B[:, None, :] - A[None, :, :]) ** 2).sum(-1)
+
+
+def sq_distances_with_map(A, B):
+    return np.array(list(map(lambda a: ((a - B) ** 2).sum(1), A)))
+
+
+MUTANTS = {
+    "window_matrix": [
+        Mutant(window_matrix_without_padding, says="Pad the sentence"),
+        Mutant(window_matrix_interleaved, says="interleaved"),
+        Mutant(window_matrix_not_centred, says="instead of being centred"),
+        Mutant(window_matrix_wraps_around, says="wrap around"),
+        Mutant(window_matrix_with_loop, says="uses a list comprehension"),
+    ],
+    "score_windows": [
+        Mutant(score_windows_without_bias, says="bias b is missing"),
+        Mutant(score_windows_without_tanh, says="tanh is missing"),
+        Mutant(score_windows_bias_after_tanh, says="added after the tanh"),
+        Mutant(score_windows_column, says="not a column (N, 1)"),
+        Mutant(score_windows_row_loop, says="uses a list comprehension"),
+    ],
+    "cosine_similarity_matrix": [
+        Mutant(cosine_dot_products, says="plain dot products"),
+        Mutant(cosine_column_norms, says="normalised each column"),
+        Mutant(cosine_one_side, says="Only one side is normalised"),
+        Mutant(cosine_nan_for_zero_vector, says="zero vector"),
+        Mutant(cosine_double_loop, says="uses a `for` loop"),
+    ],
+    "softmax_rows": [
+        Mutant(softmax_unstable, says="overflows"),
+        Mutant(softmax_global_max, says="each row's own maximum"),
+        Mutant(softmax_over_columns, says="columns sum to 1"),
+        Mutant(softmax_sum_without_keepdims, says="keepdims=True"),
+        Mutant(softmax_in_place, says="changed its input `Z` in place"),
+        Mutant(softmax_row_loop, says="uses a `for` loop"),
+    ],
+    "pairwise_sq_distances": [
+        Mutant(sq_distances_without_factor_two, says="needs a factor 2"),
+        Mutant(sq_distances_plus_cross_term, says="wrong sign"),
+        Mutant(sq_distances_square_rooted, says="drop the square root"),
+        Mutant(sq_distances_transposed, says="transposed"),
+        Mutant(sq_distances_with_map, says="`map`"),
+    ],
+}

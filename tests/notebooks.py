@@ -1,0 +1,64 @@
+"""Reading the course's notebooks in tests: lessons, exercise cells, visible and hidden test code."""
+from __future__ import annotations
+
+import linecache
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS, RELEASED = ROOT / "solutions", ROOT / "notebooks"
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+
+
+def solution_notebooks() -> list[Path]:
+    return sorted(SOLUTIONS.glob("*/*.ipynb"))
+
+
+def released_notebooks() -> list[Path]:
+    return sorted(RELEASED.glob("*/*.ipynb"))
+
+
+def nbgrader(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def read(path: Path):
+    return nbformat.read(path, as_version=4)
+
+
+def grade_cell_ids(path: Path) -> list[str]:
+    """grade_ids of the autograded test cells, in notebook order."""
+    return [nbgrader(c)["grade_id"] for c in read(path).cells if nbgrader(c).get("grade")]
+
+
+def exercises(path: Path) -> dict[str, tuple[str, str]]:
+    """Exercise name -> (solution cell source, test cell source).
+
+    By the course's convention a solution cell's grade_id is the function it defines, and its test
+    cell's grade_id is "test_" + that name.
+    """
+    cells = {nbgrader(c)["grade_id"]: c.source for c in read(path).cells if nbgrader(c).get("grade_id")}
+    return {name: (src, cells[f"test_{name}"]) for name, src in cells.items() if f"test_{name}" in cells}
+
+
+def split_test(source: str) -> tuple[str, str]:
+    """(visible part, hidden part) of a test cell."""
+    visible, _, rest = source.partition(HIDDEN_BEGIN)
+    hidden, _, after = rest.partition(HIDDEN_END)
+    assert hidden.strip(), "a test cell without hidden tests"
+    return visible + after, hidden
+
+
+def run_source(source: str, namespace: dict, filename: str) -> None:
+    """exec `source` with a real file name in linecache, as Jupyter does, so inspect can read it."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    exec(compile(source, filename, "exec"), namespace)
+
+
+def reference_namespace(path: Path) -> dict:
+    """A namespace holding the reference solution of every exercise in the notebook."""
+    namespace: dict = {"np": __import__("numpy")}
+    for name, (solution, _) in exercises(path).items():
+        run_source(solution, namespace, f"<solution {path.parent.name}/{name}>")
+    return namespace
