@@ -7,6 +7,7 @@ READY := $(VENV)/.ready
 CHROMIUM := /usr/bin/chromium
 # JupyterLab refuses to start as root unless told it may.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 LAB_FLAGS ?=
 TEST_FLAGS ?=
 BENCH_FLAGS ?=

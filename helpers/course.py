@@ -25,7 +25,7 @@ def release(names: list[str], out: Path | None = None) -> None:
     """Run nbgrader's generate_assignment for each lesson into notebooks/ (or `out`)."""
     for name in names:
         command = [sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force", "--no-db",
-                   "--log-level=WARN"]
+                   "--log-level=ERROR"]
         if out is not None:
             command.append(f"--CourseDirectory.release_directory={out.resolve()}")
         subprocess.run(command, cwd=ROOT, check=True)

@@ -1,0 +1,35 @@
+"""`course validate` runs a notebook's tests through nbgrader's Validator and reports by exit code."""
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.notebooks import ROOT, released_notebooks, solution_notebooks
+
+pytestmark = pytest.mark.slow
+LESSON_1 = "01_matrix_vs_loop/matrix_vs_loop.ipynb"
+
+
+def _validate(path):
+    return subprocess.run([sys.executable, "-m", "helpers.course", "validate", str(path)], cwd=ROOT,
+                          capture_output=True, text=True)
+
+
+def test_a_complete_notebook_validates():
+    run = _validate(ROOT / "solutions" / LESSON_1)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "every test cell passed" in run.stdout
+
+
+def test_the_unfilled_stub_fails_validation_and_says_why(tmp_path):
+    copy = tmp_path / "matrix_vs_loop.ipynb"
+    shutil.copy(ROOT / "notebooks" / LESSON_1, copy)  # validating from elsewhere, as a student would
+    run = _validate(copy)
+    assert run.returncode == 1
+    assert "5 test cell(s) failed" in run.stdout and "is not written yet" in run.stdout
+
+
+def test_a_missing_notebook_is_a_clear_error(tmp_path):
+    run = _validate(tmp_path / "nope.ipynb")
+    assert run.returncode == 1 and "no such notebook" in run.stderr
