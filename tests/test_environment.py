@@ -7,14 +7,19 @@ from packaging.requirements import Requirement
 from tests.notebooks import ROOT
 
 
+CONDA_NAMES = {"pytorch": "torch"}  # conda-forge name -> PyPI name
+
+
 def _normalise(spec: str) -> tuple[str, str]:
     requirement = Requirement(spec)
-    return requirement.name.lower().replace("_", "-"), str(requirement.specifier)
+    name = requirement.name.lower().replace("_", "-")
+    return CONDA_NAMES.get(name, name), str(requirement.specifier)
 
 
 def test_conda_environment_matches_pip_dependencies():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pip_side = {_normalise(s) for s in project["dependencies"] + project["optional-dependencies"]["test"]}
+    extras = project["optional-dependencies"]
+    pip_side = {_normalise(s) for s in project["dependencies"] + extras["test"] + extras["bench"]}
     entries = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
     conda_side = {_normalise(e) for e in entries if isinstance(e, str)}
     conda_side -= {_normalise("python>=3.11"), ("pip", "")}

@@ -1,0 +1,54 @@
+"""Lesson 1's table: scoring N windows with loops against one matrix product, on this machine.
+
+Reports seconds per call and the ratio of each method to the matrix product measured in the same
+run, plus GFLOP/s against the machine's measured matmul peak. Writes benchmarks/results/loop_vs_matrix.json.
+
+    python benchmarks/loop_vs_matrix.py [--quick]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+from pathlib import Path
+
+import numpy as np
+
+from helpers import timing
+
+RESULTS = Path(__file__).resolve().parent / "results" / "loop_vs_matrix.json"
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes only (for the test suite)")
+    args = parser.parse_args(argv)
+    K, H = 250, 20
+    sizes = [16, 64] if args.quick else [16, 64, 256, 1024, 4096, 16384]
+    peak = timing.matmul_peak_gflops(256 if args.quick else 1024)
+    rows = []
+    for N in sizes:
+        times = timing.time_methods(N, K, H, python_max_n=256)
+        base = times["one matrix product"]
+        rows.append({"N": N, "seconds": times,
+                     "ratio_to_matmul": {m: (t / base if t else None) for m, t in times.items()},
+                     "matmul_gflops": timing.gflops(N, K, H, base)})
+    report = {"benchmark": "loop_vs_matrix", "K": K, "H": H, "peak_gflops": peak, "rows": rows,
+              "numpy": np.__version__, "machine": platform.machine(), "quick": args.quick}
+
+    names = list(timing.METHODS)
+    print(f"Scoring N windows (K={K} inputs, H={H} outputs); times relative to one matrix product "
+          f"measured in the same run. Peak: {peak:.1f} GFLOP/s.")
+    print(f"{'N':>7}" + "".join(f"{n:>24}" for n in names) + f"{'matmul GFLOP/s':>18}")
+    for row in rows:
+        cells = "".join(f"{'-':>24}" if row["ratio_to_matmul"][n] is None else f"{row['ratio_to_matmul'][n]:>23.1f}x"
+                        for n in names)
+        print(f"{row['N']:>7}{cells}{row['matmul_gflops']:>18.2f}")
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2))
+    print(f"wrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
+    return report
+
+
+if __name__ == "__main__":
+    main()
