@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import linecache
+import sys
 from pathlib import Path
 
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS, RELEASED = ROOT / "solutions", ROOT / "notebooks"
+COURSE = str(Path(sys.executable).parent / "course")  # the installed console script the README shows
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
 

@@ -15,7 +15,7 @@ from nbgrader.api import Gradebook
 from tests.notebooks import ROOT, grade_cell_ids, read, nbgrader, solution_notebooks
 
 pytestmark = pytest.mark.slow
-NBGRADER = [sys.executable, "-m", "nbgrader"]
+NBGRADER = [str(Path(sys.executable).parent / "nbgrader")]
 
 
 @pytest.fixture

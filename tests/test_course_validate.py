@@ -5,14 +5,14 @@ import sys
 
 import pytest
 
-from tests.notebooks import ROOT, released_notebooks, solution_notebooks
+from tests.notebooks import COURSE, ROOT, released_notebooks, solution_notebooks
 
 pytestmark = pytest.mark.slow
 LESSON_1 = "01_matrix_vs_loop/matrix_vs_loop.ipynb"
 
 
 def _validate(path):
-    return subprocess.run([sys.executable, "-m", "helpers.course", "validate", str(path)], cwd=ROOT,
+    return subprocess.run([COURSE, "validate", str(path)], cwd=ROOT,
                           capture_output=True, text=True)
 
 

@@ -5,10 +5,16 @@ import sys
 
 import pytest
 
-from tests.notebooks import (RELEASED, ROOT, SOLUTIONS, grade_cell_ids, nbgrader, read, released_notebooks,
+from tests.notebooks import (COURSE, RELEASED, ROOT, SOLUTIONS, grade_cell_ids, nbgrader, read, released_notebooks,
                              solution_notebooks)
 
 ALL = solution_notebooks() + released_notebooks()
+
+
+def _files(top):
+    """Files below `top`, ignoring hidden folders such as JupyterLab's .ipynb_checkpoints."""
+    return sorted(p.relative_to(top) for p in top.rglob("*")
+                  if p.is_file() and not any(part.startswith(".") for part in p.relative_to(top).parts))
 
 
 def test_every_lesson_has_a_solution_and_a_released_notebook():
@@ -20,9 +26,8 @@ def test_every_lesson_has_a_solution_and_a_released_notebook():
 
 
 def test_released_notebooks_are_up_to_date(tmp_path):
-    subprocess.run([sys.executable, "-m", "helpers.course", "release", "--out", str(tmp_path)], cwd=ROOT, check=True)
-    made = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
-    stored = sorted(p.relative_to(RELEASED) for p in RELEASED.rglob("*") if p.is_file())
+    subprocess.run([COURSE, "release", "--out", str(tmp_path)], cwd=ROOT, check=True)
+    made, stored = _files(tmp_path), _files(RELEASED)
     assert made == stored, "notebooks/ has different files from a fresh release: run `course release`"
     for relative in made:
         assert (tmp_path / relative).read_bytes() == (RELEASED / relative).read_bytes(), \
@@ -31,13 +36,13 @@ def test_released_notebooks_are_up_to_date(tmp_path):
 
 def test_release_is_byte_stable(tmp_path):
     for out in (tmp_path / "a", tmp_path / "b"):
-        subprocess.run([sys.executable, "-m", "helpers.course", "release", "--out", str(out)], cwd=ROOT, check=True)
+        subprocess.run([COURSE, "release", "--out", str(out)], cwd=ROOT, check=True)
     for made in (tmp_path / "a").rglob("*.ipynb"):
         assert made.read_bytes() == (tmp_path / "b" / made.relative_to(tmp_path / "a")).read_bytes()
 
 
 def test_release_of_an_unknown_lesson_is_refused():
-    run = subprocess.run([sys.executable, "-m", "helpers.course", "release", "99_nope"], cwd=ROOT,
+    run = subprocess.run([COURSE, "release", "99_nope"], cwd=ROOT,
                          capture_output=True, text=True)
     assert run.returncode == 2 and "no such lesson" in run.stderr
 
