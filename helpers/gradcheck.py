@@ -5,7 +5,7 @@ O(h): with h = 1e-6 that is about 1e-12 against 1e-6 (before rounding error, whi
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -15,7 +15,7 @@ def plot_timings(sizes: list[int], times: dict[str, list[float | None]], flops_p
     """
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     for name, secs in times.items():
-        pts = [(n, s) for n, s in zip(sizes, secs) if s is not None]
+        pts = [(n, s) for n, s in zip(sizes, secs, strict=True) if s is not None]
         n, s = np.array(pts).T
         left.loglog(n, s, "o-", label=name)
         right.semilogx(n, flops_per_n * n / s / 1e9, "o-", label=name)
@@ -45,7 +45,13 @@ def show_broadcast(a: np.ndarray, b: np.ndarray) -> plt.Figure:
 
     Pale boxes are copies NumPy makes virtually (no memory is used for them).
     """
-    result = a + b
+    if a.ndim > 2 or b.ndim > 2:
+        raise ValueError(f"show_broadcast draws arrays of at most 2 dimensions; got a: {a.shape}, b: {b.shape}")
+    try:
+        result = a + b
+    except ValueError:
+        raise ValueError(f"show_broadcast: a has shape {a.shape} and b has shape {b.shape}, which do not "
+                         "broadcast: lined up from the right, each pair of sizes must be equal or 1") from None
     a2, b2 = np.atleast_2d(a), np.atleast_2d(b)
     shape = result.shape if result.ndim == 2 else (1, result.shape[0])
     fig, ax = plt.subplots(figsize=(1.0 + 0.55 * (3 * shape[1] + 6), 0.9 + 0.55 * shape[0]))

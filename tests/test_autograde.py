@@ -3,7 +3,6 @@
 `ada` submits the solution notebook and must get full marks; `bob` submits the unfilled released
 stub and must get zero. It runs in a copy of the course so the repository stays untouched.
 """
-import os
 import shutil
 import subprocess
 import sys
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-from tests.notebooks import ROOT, grade_cell_ids, read, nbgrader, solution_notebooks
+from tests.notebooks import ROOT, grade_cell_ids, nbgrader, read, solution_notebooks
 
 pytestmark = pytest.mark.slow
 NBGRADER = [str(Path(sys.executable).parent / "nbgrader")]

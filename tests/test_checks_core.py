@@ -5,8 +5,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
-from helpers.checks import (CheckFailed, call_student, expect_array, expect_close, expect_finite,
-                            expect_no_loops, find_loops, passed)
+from helpers.checks import (
+    CheckFailed,
+    call_student,
+    expect_array,
+    expect_close,
+    expect_finite,
+    expect_no_loops,
+    find_loops,
+    passed,
+)
 
 finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
 
@@ -128,6 +136,10 @@ def test_call_student_catches_an_input_changed_in_place():
     assert "changed its input `Z` in place" in _fails(call_student, shift, np.arange(3.0))
 
 
+def test_call_student_explains_a_result_passed_instead_of_the_function():
+    assert "not `check_name(name(...))`" in _fails(call_student, np.ones(3), np.ones(3))
+
+
 def test_call_student_returns_the_result_of_a_correct_function():
     assert call_student(lambda x: x + 1, 1) == 2
 
@@ -193,7 +205,8 @@ def test_expect_no_loops_needs_source_code():
 # what a student sees
 
 def test_a_failed_check_renders_as_a_short_explanation_not_a_traceback():
-    error = CheckFailed("`softmax_rows(Z)`", "contains 3 NaN and 0 inf values.", "Subtract each row's max.\nThen retry.")
+    error = CheckFailed("`softmax_rows(Z)`", "contains 3 NaN and 0 inf values.",
+                        "Subtract each row's max.\nThen retry.")
     lines = error._render_traceback_()
     assert "✗ `softmax_rows(Z)` contains 3 NaN" in lines[0]
     assert lines[1:] == ["  Subtract each row's max.", "  Then retry."]

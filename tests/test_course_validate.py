@@ -1,11 +1,10 @@
 """`course validate` runs a notebook's tests through nbgrader's Validator and reports by exit code."""
 import shutil
 import subprocess
-import sys
 
 import pytest
 
-from tests.notebooks import COURSE, ROOT, released_notebooks, solution_notebooks
+from tests.notebooks import COURSE, ROOT
 
 pytestmark = pytest.mark.slow
 LESSON_1 = "01_matrix_vs_loop/matrix_vs_loop.ipynb"

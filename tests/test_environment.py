@@ -6,7 +6,6 @@ from packaging.requirements import Requirement
 
 from tests.notebooks import ROOT
 
-
 CONDA_NAMES = {"pytorch": "torch"}  # conda-forge name -> PyPI name
 
 

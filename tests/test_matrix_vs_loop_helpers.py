@@ -3,10 +3,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
-from helpers import plotting, timing, widgets  # noqa: E402
+from helpers import plotting, timing, widgets
 
 
 def test_the_three_methods_compute_the_same_product():
@@ -48,9 +48,11 @@ def test_show_broadcast_draws_every_cell_of_operands_and_result():
     assert len(fig.axes[0].patches) == 3 * 4 * 3
 
 
-def test_show_broadcast_refuses_incompatible_shapes():
-    with pytest.raises(ValueError):
+def test_show_broadcast_names_the_shapes_that_do_not_broadcast():
+    with pytest.raises(ValueError, match=r"a has shape \(4, 3\) and b has shape \(2,\)"):
         plotting.show_broadcast(np.zeros((4, 3)), np.zeros(2))
+    with pytest.raises(ValueError, match="at most 2 dimensions"):
+        plotting.show_broadcast(np.zeros((2, 2, 2)), np.zeros(2))
 
 
 def test_timing_explorer_retimes_at_the_chosen_size_when_the_button_is_pressed(monkeypatch):

@@ -21,7 +21,7 @@ EXERCISED_BY = {
 
 def readme_commands() -> list[str]:
     """'program subcommand' of every command line in the README's sh blocks."""
-    blocks = re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    blocks = re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.DOTALL)
     lines = [line.split("#")[0].strip() for block in blocks for line in block.splitlines()]
     return [" ".join(line.removeprefix(".venv/bin/").split()[:2]) for line in lines if line]
 
@@ -44,4 +44,4 @@ def test_readme_command_is_exercised_by_a_test(command):
 
 def test_ci_runs_make_test():
     script = (ROOT / ".ci" / "run").read_text()
-    assert re.search(r"^make test$", script, flags=re.M), ".ci/run must call the README's `make test`"
+    assert re.search(r"^make test$", script, flags=re.MULTILINE), ".ci/run must call the README's `make test`"

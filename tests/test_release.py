@@ -1,12 +1,20 @@
 """notebooks/ is exactly what `course release` makes from solutions/, and every notebook is stored clean."""
 import json
 import subprocess
-import sys
 
 import pytest
 
-from tests.notebooks import (COURSE, RELEASED, ROOT, SOLUTIONS, grade_cell_ids, nbgrader, read, released_notebooks,
-                             solution_notebooks)
+from tests.notebooks import (
+    COURSE,
+    RELEASED,
+    ROOT,
+    SOLUTIONS,
+    grade_cell_ids,
+    nbgrader,
+    read,
+    released_notebooks,
+    solution_notebooks,
+)
 
 ALL = solution_notebooks() + released_notebooks()
 

@@ -7,7 +7,7 @@ functions), which may fail only with NotImplementedError.
 import pytest
 from nbclient import NotebookClient
 
-from tests.notebooks import ROOT, nbgrader, read, released_notebooks
+from tests.notebooks import nbgrader, read, released_notebooks
 
 pytestmark = pytest.mark.slow
 

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import inspect
 import traceback
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from numpy import abs as _abs
 from numpy import allclose as _allclose
 from numpy import argmax as _argmax
+from numpy import array_equal as _array_equal
 from numpy import isfinite as _isfinite
 from numpy import isinf as _isinf
 from numpy import isnan as _isnan
 from numpy import ndarray as _ndarray
-from numpy import array_equal as _array_equal
 from numpy import unravel_index as _unravel_index
 from numpy import vdot as _vdot
 
@@ -62,6 +63,10 @@ def _student_line(tb) -> str:
 
 def call_student(fn: Callable, *args: Any, **kwargs: Any) -> Any:
     """Call a student's function; turn a crash, an unwritten stub or a changed input into CheckFailed."""
+    if not callable(fn):
+        raise CheckFailed("The check", f"was given a {describe(fn)}, not a function.",
+                          "Pass the function itself, without calling it: `check_name(name)`, "
+                          "not `check_name(name(...))`.")
     name = f"`{getattr(fn, '__name__', 'your function')}`"
     try:
         params = list(inspect.signature(fn).parameters)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 import inspect
 import textwrap
-from typing import Callable
+from collections.abc import Callable
 
 from helpers.checks.core import CheckFailed
 

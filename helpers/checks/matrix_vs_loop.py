@@ -5,7 +5,7 @@ loop-based reference written here, and names the mistake when the answer is wron
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -4,8 +4,8 @@ Each module names its NOTEBOOK (in solutions/) and maps every exercise function 
 mutants. tests/test_mutants.py runs each mutant through the exercise's visible check, which must
 raise CheckFailed with a message containing `says`, and through its hidden tests, which must fail.
 """
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)
