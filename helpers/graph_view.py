@@ -46,19 +46,19 @@ def draw_graph(output: Node, ax: plt.Axes | None = None, show: str = "value",
         width = 2.2 * (max(x for x, _ in pos.values()) + 1)
         height = 1.3 * (max(abs(y) for _, y in pos.values()) * 2 + 1)
         _, ax = plt.subplots(figsize=(max(width, 5), max(height, 2.5)))
-    for node in order:
-        for parent in node.parents:
-            (x0, y0), (x1, y1) = pos[id(parent)], pos[id(node)]
-            ax.annotate("", xy=(x1 - 0.32, y1), xytext=(x0 + 0.32, y0),
-                        arrowprops=dict(arrowstyle="->", color="0.45", lw=1.2))
+    boxes = {}
     for node in order:
         x, y = pos[id(node)]
         fill = (colours or {}).get(id(node), SOURCE if not node.parents else PENDING)
         head = node.label if not node.parents or node.label == node.op else f"{node.label} = {node.op}"
         shown = arrays[id(node)] if arrays is not None else getattr(node, show)
-        text = f"{head}\n{show}: {_short(shown)}"
-        ax.text(x, y, text, ha="center", va="center", fontsize=8, family="monospace",
-                bbox=dict(boxstyle="round,pad=0.4", fc=fill, ec="0.3"))
+        boxes[id(node)] = ax.text(x, y, f"{head}\n{show}: {_short(shown)}", ha="center", va="center",
+                                  fontsize=8, family="monospace",
+                                  bbox=dict(boxstyle="round,pad=0.4", fc=fill, ec="0.3"))
+    for node in order:
+        for parent in node.parents:  # an arrow from the parent's right edge to the child's left edge
+            ax.annotate("", xy=(0, 0.5), xycoords=boxes[id(node)], xytext=(1, 0.5),
+                        textcoords=boxes[id(parent)], arrowprops=dict(arrowstyle="->", color="0.45", lw=1.2))
     xs, ys = zip(*pos.values())
     ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
     ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)

@@ -102,19 +102,21 @@ def check_matmul_backward(matmul_backward: Callable) -> None:
         expect_array(dX, (N, D), f"dX of {what}", shape_hints={
             (D, H): "That has W's shape: is the pair in the wrong order? Return (dX, dW).",
         })
+        square = N == D == H  # only then do the wrong formulas below have the right shapes
         expect_close(dX, dY @ W.T, f"dX of {what}", mistakes=[
             ("dX is missing a transpose: dX = dY Wᵀ, shape (N, H)(H, D) = (N, D) like X.", dY @ W),
             ("dX and dW are in the wrong order: return (dX, dW).", X.T @ dY),
-        ])
+        ] if square else [])
         expect_array(dW, (D, H), f"dW of {what}", shape_hints={
             (H, D): "dW must have W's shape (D, H): dW = Xᵀ dY, not (dY)ᵀ X.",
         })
         expect_close(dW, X.T @ dY, f"dW of {what}", mistakes=[
+            ("dW is divided by N; the upstream gradient already carries any averaging.", X.T @ dY / N),
+        ] + ([
             ("dW is missing a transpose: dW = Xᵀ dY, shape (D, N)(N, H) = (D, H) like W.", X @ dY),
             ("dW is transposed: it must have W's shape (D, H) with entry [d, h] = Σₙ X[n, d] dY[n, h]; "
              "dW = Xᵀ dY.", (X.T @ dY).T),
-            ("dW is divided by N; the upstream gradient already carries any averaging.", X.T @ dY / N),
-        ])
+        ] if square else []))
     passed(what)
 
 
