@@ -131,32 +131,30 @@ def _op(op: str, parents: Sequence[Node], forward_fn: Callable, backward_fn: Cal
     return Node(value, parents, op, label, forward_fn, backward_fn, local_fn)
 
 
-def _elementwise_local(*formulas: str) -> Callable:
-    """local_fn for elementwise ops: each formula with the array backward_fn gives for upstream 1."""
-    def local(backward_fn: Callable) -> Callable:
-        def local_fn(*values: Array) -> list[tuple[str, Array | None]]:
-            ones = np.ones_like(values[-1])
-            return list(zip(formulas, backward_fn(ones, *values)))
-        return local_fn
-    return local
+def _elementwise_local(formulas: tuple[str, ...], backward_fn: Callable) -> Callable:
+    """local_fn of an elementwise op: each local gradient is what backward_fn sends for upstream 1."""
+    def local_fn(*values: Array) -> list[tuple[str, Array | None]]:
+        return list(zip(formulas, backward_fn(np.ones_like(values[-1]), *values)))
+    return local_fn
 
 
 def add(a: Node, b: Node, label: str = "") -> Node:
     """a + b, same shapes."""
     back = lambda d, x, y, out: add_backward(x, y, d)  # noqa: E731
-    return _op("+", (a, b), np.add, back, _elementwise_local("∂/∂a = 1", "∂/∂b = 1")(back), label)
+    return _op("+", (a, b), np.add, back, _elementwise_local(("∂/∂a = 1", "∂/∂b = 1"), back), label)
 
 
 def mul(a: Node, b: Node, label: str = "") -> Node:
     """a * b elementwise, same shapes."""
     back = lambda d, x, y, out: mul_backward(x, y, d)  # noqa: E731
-    return _op("×", (a, b), np.multiply, back, _elementwise_local("∂/∂a = b", "∂/∂b = a")(back), label)
+    return _op("×", (a, b), np.multiply, back, _elementwise_local(("∂/∂a = b", "∂/∂b = a"), back), label)
 
 
 def maximum(a: Node, b: Node, label: str = "") -> Node:
     """np.maximum(a, b), same shapes."""
     back = lambda d, x, y, out: max_backward(x, y, d)  # noqa: E731
-    return _op("max", (a, b), np.maximum, back, _elementwise_local("∂/∂a = [a ≥ b]", "∂/∂b = [a < b]")(back), label)
+    local = _elementwise_local(("∂/∂a = [a ≥ b]", "∂/∂b = [a < b]"), back)
+    return _op("max", (a, b), np.maximum, back, local, label)
 
 
 def matmul(X: Node, W: Node, label: str = "") -> Node:
