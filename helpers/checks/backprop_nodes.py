@@ -265,8 +265,8 @@ def check_topological_order(topological_order: Callable) -> None:
         for node in order:
             for parent in node.parents:
                 if position[id(parent)] > position[id(node)]:
-                    raise CheckFailed(what, f"is not topological: the topological order is violated, "
-                                            f"{node.label!r} comes before its input {parent.label!r}.",
+                    raise CheckFailed(what, f"lists {node.label!r} before its input {parent.label!r}: "
+                                            "the topological order is violated.",
                                       f"Your order is {labels}. A node may only be listed after ALL of its "
                                       "parents: visit the parents first (recursively), then append the node.")
     passed(what)
