@@ -13,10 +13,18 @@ PENDING, CURRENT, DONE, SOURCE = "#f0f0f0", "#fdb863", "#b2abd2", "#d9f0d3"
 
 
 def layout(order: Sequence[Node]) -> dict[int, tuple[float, float]]:
-    """(x, y) of every node: x = length of the longest path from a source node, y spreads each column."""
+    """(x, y) of every node: an operation sits one column right of its rightmost parent, a source node
+    one column left of its leftmost user; y spreads the nodes of each column."""
     depth: dict[int, int] = {}
     for node in order:
         depth[id(node)] = 1 + max((depth[id(p)] for p in node.parents), default=-1)
+    users: dict[int, list[int]] = {}
+    for node in order:
+        for parent in node.parents:
+            users.setdefault(id(parent), []).append(depth[id(node)])
+    for node in order:
+        if not node.parents and id(node) in users:
+            depth[id(node)] = min(users[id(node)]) - 1
     columns: dict[int, list[Node]] = {}
     for node in order:
         columns.setdefault(depth[id(node)], []).append(node)
@@ -25,10 +33,10 @@ def layout(order: Sequence[Node]) -> dict[int, tuple[float, float]]:
 
 
 def _short(a: np.ndarray) -> str:
-    """A compact printout of a small array, or its shape and norm when it is large."""
-    if a.size <= 6:
+    """A compact printout of a small vector, or the shape and norm of anything bigger."""
+    if a.ndim <= 1 and a.size <= 3:
         return np.array2string(np.round(a, 3), separator=", ", suppress_small=True)
-    return f"{a.shape}, ‖·‖={np.linalg.norm(a):.3g}"
+    return f"{a.shape} ‖·‖={np.linalg.norm(a):.3g}"
 
 
 def draw_graph(output: Node, ax: plt.Axes | None = None, show: str = "value",
@@ -43,16 +51,16 @@ def draw_graph(output: Node, ax: plt.Axes | None = None, show: str = "value",
     order = topological_order(output)
     pos = layout(order)
     if ax is None:
-        width = 2.2 * (max(x for x, _ in pos.values()) + 1)
-        height = 1.3 * (max(abs(y) for _, y in pos.values()) * 2 + 1)
-        _, ax = plt.subplots(figsize=(max(width, 5), max(height, 2.5)))
+        columns = max(x for x, _ in pos.values()) - min(x for x, _ in pos.values()) + 1
+        rows = max(abs(y) for _, y in pos.values()) * 2 + 1
+        _, ax = plt.subplots(figsize=(max(1.9 * columns, 5), max(1.0 * rows, 2.5)))
     boxes = {}
     for node in order:
         x, y = pos[id(node)]
         fill = (colours or {}).get(id(node), SOURCE if not node.parents else PENDING)
         head = node.label if not node.parents or node.label == node.op else f"{node.label} = {node.op}"
         shown = arrays[id(node)] if arrays is not None else getattr(node, show)
-        boxes[id(node)] = ax.text(x, y, f"{head}\n{show}: {_short(shown)}", ha="center", va="center",
+        boxes[id(node)] = ax.text(x, y, f"{head}\n{show}\n{_short(shown)}", ha="center", va="center",
                                   fontsize=8, family="monospace",
                                   bbox=dict(boxstyle="round,pad=0.4", fc=fill, ec="0.3"))
     for node in order:
