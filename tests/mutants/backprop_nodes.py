@@ -1,0 +1,366 @@
+"""Typical wrong answers to lesson 3 (03_backprop_nodes)."""
+import numpy as np
+
+from helpers.graph import Affine, MatMul, SigmoidWithLoss, Tanh
+from tests.mutants import Mutant
+
+NOTEBOOK = "03_backprop_nodes/backprop_nodes.ipynb"
+
+
+# add_backward(x, y, dout) -> (dx, dy)
+
+def add_splits_in_half(x, y, dout):
+    return dout / 2, dout / 2
+
+
+def add_uses_mul_rule(x, y, dout):
+    return dout * y, dout * x
+
+
+def add_only_first_input(x, y, dout):
+    return dout, np.zeros_like(dout)
+
+
+def add_local_gradient_only(x, y, dout):
+    return np.ones_like(x), np.ones_like(y)
+
+
+# mul_backward(x, y, dout) -> (dx, dy)
+
+def mul_not_switched(x, y, dout):
+    return dout * x, dout * y
+
+
+def mul_without_upstream(x, y, dout):
+    return y.copy(), x.copy()
+
+
+def mul_uses_add_rule(x, y, dout):
+    return dout, dout
+
+
+# max_backward(x, y, dout) -> (dx, dy)
+
+def max_to_every_input(x, y, dout):
+    return dout, dout
+
+
+def max_to_the_smaller(x, y, dout):
+    return np.where(x >= y, 0.0, dout), np.where(x >= y, dout, 0.0)
+
+
+def max_mask_without_upstream(x, y, dout):
+    return (x >= y).astype(float), (x < y).astype(float)
+
+
+def max_ties_go_nowhere(x, y, dout):
+    return np.where(x > y, dout, 0.0), np.where(y > x, dout, 0.0)
+
+
+# matmul_backward(X, W, dY) -> (dX, dW)
+
+def matmul_dX_missing_transpose(X, W, dY):
+    return dY @ W, X.T @ dY
+
+
+def matmul_dW_missing_transpose(X, W, dY):
+    return dY @ W.T, X @ dY
+
+
+def matmul_dW_transposed(X, W, dY):
+    return dY @ W.T, dY.T @ X
+
+
+def matmul_swapped(X, W, dY):
+    return X.T @ dY, dY @ W.T
+
+
+# repeat_backward(dY) -> dx
+
+def repeat_mean(dY):
+    return dY.mean(axis=0)
+
+
+def repeat_wrong_axis(dY):
+    return dY.sum(axis=1)
+
+
+def repeat_first_copy_only(dY):
+    return dY[0].copy()
+
+
+def repeat_keepdims(dY):
+    return dY.sum(axis=0, keepdims=True)
+
+
+# sum_backward(dy, N) -> dX
+
+def sum_divided_by_n(dy, N):
+    return np.repeat(dy[None], N, axis=0) / N
+
+
+def sum_not_copied(dy, N):
+    return dy.copy()
+
+
+def sum_repeat_flattens(dy, N):
+    return np.repeat(dy, N)
+
+
+def sum_first_row_only(dy, N):
+    dX = np.zeros((N,) + dy.shape)
+    dX[0] = dy
+    return dX
+
+
+# sigmoid_backward(y, dout) -> dx
+
+def sigmoid_applied_twice(y, dout):
+    s = 1 / (1 + np.exp(-y))
+    return dout * s * (1 - s)
+
+
+def sigmoid_missing_factor(y, dout):
+    return dout * y
+
+
+def sigmoid_without_upstream(y, dout):
+    return y * (1 - y)
+
+
+def sigmoid_uses_tanh_rule(y, dout):
+    return dout * (1 - y ** 2)
+
+
+# softmax_with_loss(Z, labels) -> (loss, dZ)
+
+def _stable_p(Z):
+    e = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def softmax_loss_not_divided_by_n(Z, labels):
+    p, N = _stable_p(Z), len(Z)
+    dZ = p.copy()
+    dZ[np.arange(N), labels] -= 1
+    return float(-np.log(p[np.arange(N), labels]).sum()), dZ
+
+
+def softmax_loss_gradient_not_divided_by_n(Z, labels):
+    p, N = _stable_p(Z), len(Z)
+    dZ = p.copy()
+    dZ[np.arange(N), labels] -= 1
+    return float(-np.log(p[np.arange(N), labels]).mean()), dZ
+
+
+def softmax_loss_unstable(Z, labels):
+    e = np.exp(Z)
+    p, N = e / e.sum(axis=1, keepdims=True), len(Z)
+    dZ = p.copy()
+    dZ[np.arange(N), labels] -= 1
+    return float(-np.log(p[np.arange(N), labels]).mean()), dZ / N
+
+
+def softmax_loss_forgets_onehot(Z, labels):
+    p, N = _stable_p(Z), len(Z)
+    return float(-np.log(p[np.arange(N), labels]).mean()), p / N
+
+
+def softmax_loss_wrong_sign(Z, labels):
+    p, N = _stable_p(Z), len(Z)
+    dZ = -p
+    dZ[np.arange(N), labels] += 1
+    return float(-np.log(p[np.arange(N), labels]).mean()), dZ / N
+
+
+# topological_order(output) -> list of nodes
+
+def topo_without_visited_set(output):
+    order = []
+
+    def visit(node):
+        for parent in node.parents:
+            visit(parent)
+        order.append(node)
+
+    visit(output)
+    return order
+
+
+def topo_node_before_parents(output):
+    order, seen = [], set()
+
+    def visit(node):
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        order.append(node)
+        for parent in node.parents:
+            visit(parent)
+
+    visit(output)
+    return order
+
+
+def topo_reversed_breadth_first(output):
+    order, seen, queue = [], {id(output)}, [output]
+    while queue:
+        node = queue.pop(0)
+        order.append(node)
+        for parent in node.parents:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                queue.append(parent)
+    return order[::-1]
+
+
+def topo_skips_source_nodes(output):
+    order, seen = [], set()
+
+    def visit(node):
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        for parent in node.parents:
+            visit(parent)
+        if node.parents:
+            order.append(node)
+
+    visit(output)
+    return order
+
+
+# backward_pass(output, order): fills every node's .grad
+
+def backward_assigns_instead_of_adding(output, order):
+    output.grad = np.ones_like(output.value)
+    for node in reversed(order):
+        for parent, gradient in zip(node.parents, node.downstream()):
+            parent.grad = gradient
+
+
+def backward_in_forward_order(output, order):
+    output.grad = np.ones_like(output.value)
+    for node in order:
+        for parent, gradient in zip(node.parents, node.downstream()):
+            parent.grad += gradient
+
+
+def backward_not_seeded(output, order):
+    for node in reversed(order):
+        for parent, gradient in zip(node.parents, node.downstream()):
+            parent.grad += gradient
+
+
+def backward_resets_gradients(output, order):
+    for node in order:
+        node.grad = np.zeros_like(node.value)
+    output.grad = np.ones_like(output.value)
+    for node in reversed(order):
+        for parent, gradient in zip(node.parents, node.downstream()):
+            parent.grad += gradient
+
+
+# window_classifier_grads(X, y, W, b, u) -> (loss, {"W", "b", "u"})
+
+def _classifier_parts(X, y, W, b, u):
+    """h, p, ds = (p − y)/N and the loss, written out plainly for the mutants."""
+    h = np.tanh(X @ W + b)
+    p = 1 / (1 + np.exp(-(h @ u)))
+    loss = float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    return h, p, (p - y) / len(X), loss
+
+
+def classifier_bias_not_summed(X, y, W, b, u):
+    h, p, ds, loss = _classifier_parts(X, y, W, b, u)
+    dZ = ds[:, None] * u * (1 - h ** 2)
+    return loss, {"W": X.T @ dZ, "b": dZ, "u": h.T @ ds}
+
+
+def classifier_without_tanh_gradient(X, y, W, b, u):
+    h, p, ds, loss = _classifier_parts(X, y, W, b, u)
+    dZ = ds[:, None] * u
+    return loss, {"W": X.T @ dZ, "b": dZ.sum(axis=0), "u": h.T @ ds}
+
+
+def classifier_not_divided_by_n(X, y, W, b, u):
+    affine, tanh, score, head = Affine(W, b), Tanh(), MatMul(u[:, None]), SigmoidWithLoss()
+    loss = head.forward(score.forward(tanh.forward(affine.forward(X)))[:, 0], y)
+    affine.backward(tanh.backward(score.backward(head.backward()[:, None] * len(X))))
+    return loss, {"W": affine.grads[0], "b": affine.grads[1], "u": score.grads[0][:, 0]}
+
+
+def classifier_dW_transposed(X, y, W, b, u):
+    h, p, ds, loss = _classifier_parts(X, y, W, b, u)
+    dZ = ds[:, None] * u * (1 - h ** 2)
+    return loss, {"W": dZ.T @ X, "b": dZ.sum(axis=0), "u": h.T @ ds}
+
+
+MUTANTS = {
+    "add_backward": [
+        Mutant(add_splits_in_half, says="does not split the gradient"),
+        Mutant(add_uses_mul_rule, says="That is Mul's rule"),
+        Mutant(add_only_first_input, says="one of yours receives nothing"),
+        Mutant(add_local_gradient_only, says="multiply by the upstream gradient"),
+    ],
+    "mul_backward": [
+        Mutant(mul_not_switched, says="Mul switches"),
+        Mutant(mul_without_upstream, says="multiply it by the upstream gradient"),
+        Mutant(mul_uses_add_rule, says="That is Add's rule"),
+    ],
+    "max_backward": [
+        Mutant(max_to_every_input, says="sending the gradient to every input"),
+        Mutant(max_to_the_smaller, says="goes to the smaller input"),
+        Mutant(max_mask_without_upstream, says="multiply the mask by the upstream gradient"),
+        Mutant(max_ties_go_nowhere, says="On a tie"),
+    ],
+    "matmul_backward": [
+        Mutant(matmul_dX_missing_transpose, says="dX is missing a transpose"),
+        Mutant(matmul_dW_missing_transpose, says="dW is missing a transpose"),
+        Mutant(matmul_dW_transposed, says="dW is transposed"),
+        Mutant(matmul_swapped, says="wrong order"),
+    ],
+    "repeat_backward": [
+        Mutant(repeat_mean, says="not the mean"),
+        Mutant(repeat_wrong_axis, says="wrong axis"),
+        Mutant(repeat_first_copy_only, says="only the first copy"),
+        Mutant(repeat_keepdims, says="without keepdims"),
+    ],
+    "sum_backward": [
+        Mutant(sum_divided_by_n, says="do not divide by N"),
+        Mutant(sum_not_copied, says="copy dy to every one of the N rows"),
+        Mutant(sum_repeat_flattens, says="np.repeat without axis flattens"),
+        Mutant(sum_first_row_only, says="Only row 0 receives the gradient"),
+    ],
+    "sigmoid_backward": [
+        Mutant(sigmoid_applied_twice, says="You applied the sigmoid to it again"),
+        Mutant(sigmoid_missing_factor, says="a factor (1 − y) is missing"),
+        Mutant(sigmoid_without_upstream, says="multiply it by the upstream gradient"),
+        Mutant(sigmoid_uses_tanh_rule, says="tanh's local gradient"),
+    ],
+    "softmax_with_loss": [
+        Mutant(softmax_loss_not_divided_by_n, says="not divided by N"),
+        Mutant(softmax_loss_gradient_not_divided_by_n, says="dZ is not divided by N"),
+        Mutant(softmax_loss_unstable, says="overflows"),
+        Mutant(softmax_loss_forgets_onehot, says="subtract 1 at the correct class"),
+        Mutant(softmax_loss_wrong_sign, says="not (y − p) / N"),
+    ],
+    "topological_order": [
+        Mutant(topo_without_visited_set, says="only once"),
+        Mutant(topo_node_before_parents, says="the topological order is violated"),
+        Mutant(topo_reversed_breadth_first, says="the topological order is violated"),
+        Mutant(topo_skips_source_nodes, says="the source nodes"),
+    ],
+    "backward_pass": [
+        Mutant(backward_assigns_instead_of_adding, says="You used `=` instead of `+=` on fan-out"),
+        Mutant(backward_in_forward_order, says="reverse topological order"),
+        Mutant(backward_not_seeded, says="Backprop starts with output.grad = 1"),
+        Mutant(backward_resets_gradients, says="Do not reset the gradients"),
+    ],
+    "window_classifier_grads": [
+        Mutant(classifier_bias_not_summed, says="a hidden Repeat"),
+        Mutant(classifier_without_tanh_gradient, says="1 − h² is missing"),
+        Mutant(classifier_not_divided_by_n, says="divide by N"),
+        Mutant(classifier_dW_transposed, says="dW must have W's shape"),
+    ],
+}
