@@ -34,12 +34,12 @@ def _parts(lesson, name):
     return reference_namespace(notebook), visible, hidden
 
 
-@pytest.mark.parametrize("lesson, name", _exercise_params())
+@pytest.mark.parametrize("lesson, name", list(_exercise_params()))
 def test_every_exercise_has_three_mutants(lesson, name):
     assert len(lesson.MUTANTS.get(name, [])) >= 3, f"{name} needs at least three mutants in {lesson.__name__}"
 
 
-@pytest.mark.parametrize("lesson, name", _exercise_params())
+@pytest.mark.parametrize("lesson, name", list(_exercise_params()))
 def test_reference_passes_visible_check_and_hidden_tests(lesson, name, capsys):
     namespace, visible, hidden = _parts(lesson, name)
     run_source(visible, dict(namespace), "<visible check>")
@@ -47,7 +47,7 @@ def test_reference_passes_visible_check_and_hidden_tests(lesson, name, capsys):
     run_source(hidden, dict(namespace), "<hidden tests>")
 
 
-@pytest.mark.parametrize("lesson, name, mutant", _mutant_params())
+@pytest.mark.parametrize("lesson, name, mutant", list(_mutant_params()))
 def test_visible_check_names_the_mistake(lesson, name, mutant):
     namespace, visible, _ = _parts(lesson, name)
     namespace[name] = mutant.fn
@@ -56,7 +56,7 @@ def test_visible_check_names_the_mistake(lesson, name, mutant):
     assert mutant.says in str(failure.value), f"the check said: {failure.value}"
 
 
-@pytest.mark.parametrize("lesson, name, mutant", _mutant_params())
+@pytest.mark.parametrize("lesson, name, mutant", list(_mutant_params()))
 def test_hidden_tests_reject_the_mutant(lesson, name, mutant):
     namespace, _, hidden = _parts(lesson, name)
     namespace[name] = mutant.fn
