@@ -59,9 +59,10 @@ def heatmaps(P: np.ndarray, labels: Sequence[str], title: str = "", key_labels: 
         image = ax.imshow(P[i], cmap="viridis", vmin=0, vmax=1)
         ax.set_xticks(range(len(key_labels)), key_labels, fontsize=8)
         ax.set_yticks(range(len(labels)), labels, fontsize=8)
-        ax.set(xlabel="key (attended to)", ylabel="query" if i == 0 else "", title=f"head {i}")
+        ax.set(xlabel="key (attended to)", ylabel="query" if i == 0 else "",
+               title=title if h == 1 else f"head {i}")
     fig.colorbar(image, ax=list(axes[0]), shrink=0.8, label="weight")
-    if title:
+    if title and h > 1:
         fig.suptitle(title)
     return fig
 
