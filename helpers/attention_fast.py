@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -34,7 +35,7 @@ class Cache:
     block: int
 
 
-def _blocks(T: int, block: int):
+def _blocks(T: int, block: int) -> list[tuple[int, int]]:
     """(start, stop) of each query block; block i attends to keys [0, stop)."""
     return [(s, min(s + block, T)) for s in range(0, T, block)]
 
@@ -94,7 +95,7 @@ class FastAttention:
         self.threads, self.block = threads, block
         self._pool = ThreadPoolExecutor(threads) if threads > 1 else None
 
-    def _map(self, fn, *columns):
+    def _map(self, fn: Callable, *columns: list) -> list:
         if self._pool is None:
             return [fn(*args) for args in zip(*columns)]
         return list(self._pool.map(fn, *columns))

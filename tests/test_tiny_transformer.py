@@ -49,3 +49,23 @@ def test_unscaled_scores_saturate_the_softmax_and_scaled_ones_do_not():
     assert curves["max_raw"][2] > 0.8 > curves["max_raw"][0]
     assert curves["jac_raw"][2] < 0.5 * curves["jac_raw"][0]
     assert np.ptp(curves["max_scaled"]) < 0.1 and np.ptp(curves["jac_scaled"]) < 0.1
+
+
+def test_heatmaps_draw_one_panel_per_head_and_the_explorer_shows_the_chosen_query():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers.attention_view import attention_explorer, heatmaps
+
+    P = np.random.default_rng(5).dirichlet(np.ones(4), size=(3, 4))          # (h=3, T=4, T=4)
+    fig = heatmaps(P, list("abcd"), title="t")
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["head 0", "head 1", "head 2"]
+    assert np.allclose(fig.axes[1].images[0].get_array(), P[1])
+    plt.close("all")
+    widget = attention_explorer(P, list("abcd"))
+    head, query = widget.children[:2]
+    head.value, query.value = 2, 3
+    bars = plt.gcf().axes[0].patches
+    assert np.allclose([b.get_height() for b in bars], P[2, 3])
+    plt.close("all")

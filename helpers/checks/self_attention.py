@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import numpy as np
+from numpy import allclose as _allclose
+from numpy import array_equal as _array_equal
 
 from helpers import attention as ref
 from helpers.checks.core import CheckFailed, call_student, expect_array, expect_close, expect_finite, passed
@@ -54,16 +56,16 @@ def check_causal_mask(causal_mask: Callable) -> None:
                               "A mask says yes or no per (query, key) pair. Numbers 0/1 are easy to add or "
                               "multiply by mistake; make it boolean, e.g. `np.tril(np.ones((T, T), dtype=bool))`.")
         want = ref.causal_mask(T)
-        if np.array_equal(out, want):
+        if _array_equal(out, want):
             continue
-        if np.array_equal(out, ~want):
+        if _array_equal(out, ~want):
             raise CheckFailed(what, "uses the opposite convention: True = block.",
                               f"Your mask is True where query i must NOT look (key j > i). {CONVENTION} "
                               "Flip it: True where j ≤ i.")
-        if np.array_equal(out, np.tril(np.ones((T, T), dtype=bool), k=-1)):
+        if _array_equal(out, np.tril(np.ones((T, T), dtype=bool), k=-1)):
             raise CheckFailed(what, "blocks the diagonal.",
                               "A token may attend to itself (j = i); only later tokens (j > i) are blocked.")
-        if np.array_equal(out, want.T):
+        if _array_equal(out, want.T):
             raise CheckFailed(what, "lets every query see the future and hides the past: it is transposed.",
                               "Rows are queries i, columns are keys j; keep the entries with j ≤ i (the lower "
                               "triangle, np.tril).")
@@ -148,7 +150,7 @@ def check_scaled_dot_product_attention(scaled_dot_product_attention: Callable) -
     masked = f"{what} with a mask"
     got = _pair(call_student(scaled_dot_product_attention, Q, K, V, mask), masked, names)
     inverted = ref.attention_forward(Q, K, V, ~mask)
-    if all(type(g) is np.ndarray and g.shape == w.shape and np.isfinite(g).all() and np.allclose(g, w)
+    if all(type(g) is np.ndarray and g.shape == w.shape and np.isfinite(g).all() and _allclose(g, w)
            for g, w in zip(got, inverted)):
         raise CheckFailed(masked, "uses the opposite mask convention: True = block.",
                           f"Your function attends where the mask is False and blocks where it is True. "
@@ -164,7 +166,7 @@ def check_scaled_dot_product_attention(scaled_dot_product_attention: Callable) -
     after = _pair(call_student(scaled_dot_product_attention, Qc, Kf, Vf, causal), masked, names)[0]
     expect_array(before, (1, T, 4), f"The output of {masked}")
     expect_array(after, (1, T, 4), f"The output of {masked}")
-    if not np.allclose(before[:, :3], after[:, :3], rtol=1e-9, atol=1e-12):
+    if not _allclose(before[:, :3], after[:, :3], rtol=1e-9, atol=1e-12):
         raise CheckFailed(masked, "lets the future leak into the past: changing future tokens changed past "
                                   "outputs.",
                           "With a causal mask, changing the keys and values of tokens 3, 4, 5 changed the "
