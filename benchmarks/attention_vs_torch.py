@@ -111,12 +111,12 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"Causal attention forward + backward, float32, batch {size['batch']}, heads {size['heads']}, "
           f"seq {size['seq']}, d_head {size['d_head']}; best of {size['repeats']} runs (median in brackets), "
           "relative to torch SDPA in the same process.")
-    print(f"{'threads':>7}{'method':>14}{'ms':>16}{'× torch':>18}{'grad err vs f64':>17}{'vs torch':>10}")
+    print(f"{'threads':>7}{'method':>14}{'ms':>20}{'× torch':>18}{'grad err vs f64':>17}{'vs torch':>10}")
     for row in rows:
         for name in row["seconds_best"]:
             ms = f"{row['seconds_best'][name] * 1e3:.2f} ({row['seconds_median'][name] * 1e3:.2f})"
             ratio = f"{row['ratio_to_torch'][name]:.2f} ({row['median_ratio_to_torch'][name]:.2f})"
-            print(f"{row['threads']:>7}{name:>14}{ms:>16}{ratio:>18}"
+            print(f"{row['threads']:>7}{name:>14}{ms:>20}{ratio:>18}"
                   f"{row['grad_rel_error_vs_float64'][name]:>17.1e}{row['grad_rel_diff_vs_torch'][name]:>10.1e}")
     for row in rows:
         ratio, target = row["ratio_to_torch"]["numpy fast"], TARGET[row["threads"]]
