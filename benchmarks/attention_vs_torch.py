@@ -66,7 +66,8 @@ def _worker(threads: int, size: dict) -> dict:
     grads = {name: run() for name, run in methods.items()}
     error = {name: max(float(np.abs(g - e).max() / np.abs(e).max()) for g, e in zip(grads[name], exact))
              for name in methods}
-    vs_torch = {name: max(float(np.abs(g - t).max() / np.abs(t).max()) for g, t in zip(grads[name], grads["torch SDPA"]))
+    vs_torch = {name: max(float(np.abs(g - t).max() / np.abs(t).max())
+                          for g, t in zip(grads[name], grads["torch SDPA"]))
                 for name in methods}
     for run in methods.values():
         run()

@@ -247,7 +247,6 @@ def check_merge_heads(merge_heads: Callable) -> None:
     expect_array(out, (B, T, D), what, shape_hints={
         (B, h, T * D // h): "Put the heads side by side per token: the result is (B, T, h·d_head).",
     })
-    dh = D // h
     expect_close(out, X, f"{what} of split_heads(X, {h})", mistakes=[
         ("split→merge is not the identity: the heads come out interleaved (feature 0 of every head, then "
          "feature 1, …). Concatenate whole heads: head 0's d_head features, then head 1's, …; swap axes 1 and 2, "
