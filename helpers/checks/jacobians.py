@@ -80,6 +80,10 @@ def check_affine_derivatives(affine_derivatives: Callable) -> None:
     for n, m in [(3, 5), (4, 4)]:
         W, x, g = rng.normal(size=(n, m)), rng.normal(size=m), rng.normal(size=n)
         J, grad_W = _unpack(call_student(affine_derivatives, W, x, g), ["J", "grad_W"], what)
+        identity = "This is the identity, the Jacobian of z with respect to itself (or to b). z = Wx + b " \
+                   f"changes by W when x changes: J = W, shape ({n}, {m})."
+        if type(J) is np.ndarray and J.shape == (n, n) and np.array_equal(J, np.eye(n)):
+            raise CheckFailed(f"{what}: J", "is not right.", identity)
         expect_array(J, (n, m), f"{what}: J", shape_hints={
             (m, n): f"{TRANSPOSED}: J[i, j] = ∂z_i/∂x_j has one row per output z_i (n = {n} rows) and "
                     f"one column per input x_j (m = {m} columns). For z = Wx + b that is W itself.",
@@ -87,8 +91,7 @@ def check_affine_derivatives(affine_derivatives: Callable) -> None:
         })
         expect_close(J, W, f"{what}: J", mistakes=[
             (f"{TRANSPOSED}: J[i, j] = ∂z_i/∂x_j = W[i, j], so J is W, not Wᵀ.", W.T),
-            ("This is the identity, the Jacobian of z with respect to itself. z = Wx + b changes by W "
-             "when x changes: J = W.", np.eye(n)),
+            (identity, np.eye(n)),
         ])
         want = np.outer(g, x)
         expect_array(grad_W, (n, m), f"{what}: grad_W", shape_hints={
@@ -126,19 +129,23 @@ def check_hidden_jacobian(hidden_jacobian: Callable) -> None:
         s = _sigmoid(z)
         d = s * (1 - s)
         want = d[:, None] * W
-        expect_close(out, want, what, mistakes=[
-            (f"{DIAGONAL_FOR_FULL}: this is ∂h/∂z = diag(σ'(z)) alone. By the chain rule "
-             "∂h/∂x = (∂h/∂z)(∂z/∂x) = diag(σ'(z)) W.", np.diag(d)),
-            (f"{DIAGONAL_FOR_FULL}: only the diagonal of W survived. `*` multiplies entry by entry; "
-             "the chain rule multiplies Jacobians as matrices, with `@`.", np.diag(d * np.diag(W))),
-            (f"{TRANSPOSED}: row i must be ∂h_i/∂x, i.e. row i of W scaled by σ'(z_i).", want.T),
-            ("The Jacobians are multiplied in the wrong order: W diag(σ'(z)) scales the columns of W. "
-             "∂h/∂x = (∂h/∂z)(∂z/∂x) = diag(σ'(z)) W scales its rows.", W * d[None, :]),
+        mistakes = [
             ("This is ∂z/∂x = W alone: the activation is missing. By the chain rule "
              "∂h/∂x = diag(σ'(z)) W.", W),
             ("The rows of W are scaled by σ(z); they must be scaled by its derivative "
              "σ'(z) = σ(z)(1 − σ(z)).", s[:, None] * W),
-        ])
+        ]
+        if n == m:  # mistakes whose shapes only fit a square W
+            mistakes += [
+                (f"{DIAGONAL_FOR_FULL}: this is ∂h/∂z = diag(σ'(z)) alone. By the chain rule "
+                 "∂h/∂x = (∂h/∂z)(∂z/∂x) = diag(σ'(z)) W.", np.diag(d)),
+                (f"{DIAGONAL_FOR_FULL}: only the diagonal of W survived. `*` multiplies entry by entry; "
+                 "the chain rule multiplies Jacobians as matrices, with `@`.", np.diag(d * np.diag(W))),
+                (f"{TRANSPOSED}: row i must be ∂h_i/∂x, i.e. row i of W scaled by σ'(z_i).", want.T),
+                ("The Jacobians are multiplied in the wrong order: W diag(σ'(z)) scales the columns of W. "
+                 "∂h/∂x = (∂h/∂z)(∂z/∂x) = diag(σ'(z)) W scales its rows.", W * d[None, :]),
+            ]
+        expect_close(out, want, what, mistakes=mistakes)
     passed(what)
 
 
