@@ -98,3 +98,13 @@ def test_plot_jacobians_and_loss_curve():
     fig = plotting.plot_loss_curve([1.0, 0.5, 0.25], [1.1, 0.7, 0.5])
     assert len(fig.axes[0].lines) == 2
     plotting.plt.close("all")
+
+
+def test_every_named_layout_mistake_is_proven_caught_by_a_mutant():
+    from helpers.checks import jacobians
+    from tests.mutants.jacobians import MUTANTS
+    named = [jacobians.TRANSPOSED, jacobians.FULL_FOR_DIAGONAL, jacobians.DIAGONAL_FOR_FULL,
+             jacobians.JACOBIAN_FORM, jacobians.SUMMED]
+    says = [mutant.says for mutants in MUTANTS.values() for mutant in mutants]
+    for phrase in named:
+        assert any(phrase in said for said in says), f"no mutant proves the check says {phrase!r}"

@@ -23,6 +23,11 @@ def sigmoid_jacobian_vector(z):
     return s * (1 - s)
 
 
+def sigmoid_jacobian_row(z):
+    s = _sigmoid(z)
+    return (s * (1 - s))[None, :]
+
+
 def sigmoid_jacobian_broadcast(z):
     s = _sigmoid(z)
     return np.ones((len(z), 1)) * (s * (1 - s))
@@ -103,6 +108,11 @@ def window_gradients_diagonal_matrix_delta(x, W, b, u):
     return u * np.diag(h * (1 - h)), np.outer(delta, x), W.T @ delta, h
 
 
+def window_gradients_b_as_row(x, W, b, u):
+    h, delta = _delta(x, W, b, u)
+    return delta[None, :], np.outer(delta, x), W.T @ delta, h
+
+
 def window_gradients_transposed_W(x, W, b, u):
     h, delta = _delta(x, W, b, u)
     return delta, np.outer(x, delta), W.T @ delta, h
@@ -176,6 +186,19 @@ def batch_gradients_summed(X, y, W, b, u):
     return Delta.T @ X, Delta.sum(axis=0), H.T @ (p - y)
 
 
+def batch_gradients_bias_summed(X, y, W, b, u):
+    H, p = _batch(X, y, W, b, u)
+    Delta = (p - y)[:, None] * u * H * (1 - H)
+    return Delta.T @ X / len(X), Delta.sum(axis=0), H.T @ (p - y) / len(X)
+
+
+def batch_gradients_flattened_W(X, y, W, b, u):
+    H, p = _batch(X, y, W, b, u)
+    g = (p - y) / len(X)
+    Delta = g[:, None] * u * H * (1 - H)
+    return (Delta.T @ X).ravel(), Delta.sum(axis=0), H.T @ g
+
+
 def batch_gradients_transposed_W(X, y, W, b, u):
     H, p = _batch(X, y, W, b, u)
     g = (p - y) / len(X)
@@ -209,6 +232,7 @@ def batch_gradients_window_loop(X, y, W, b, u):
 MUTANTS = {
     "sigmoid_jacobian": [
         Mutant(sigmoid_jacobian_vector, says=DIAGONAL_FOR_FULL),
+        Mutant(sigmoid_jacobian_row, says=f"{DIAGONAL_FOR_FULL}: a row of derivatives"),
         Mutant(sigmoid_jacobian_broadcast, says=FULL_FOR_DIAGONAL),
         Mutant(sigmoid_jacobian_of_the_function, says="holds σ(z) itself"),
         Mutant(sigmoid_jacobian_tanh_formula, says="derivative formula of tanh"),
@@ -230,6 +254,7 @@ MUTANTS = {
     "window_gradients": [
         Mutant(window_gradients_sigma_not_derivative, says="needs the derivative σ'(z)"),
         Mutant(window_gradients_diagonal_matrix_delta, says="matrix where the vector δ was meant"),
+        Mutant(window_gradients_b_as_row, says=f"{JACOBIAN_FORM}: as a Jacobian the derivative of the scalar s is a 1×4 row"),
         Mutant(window_gradients_transposed_W, says="transposed gradient"),
         Mutant(window_gradients_flattened_W, says=JACOBIAN_FORM),
         Mutant(window_gradients_x_as_row, says=f"{JACOBIAN_FORM}: as a Jacobian the derivative of the scalar s is a 1×10 row"),
@@ -243,6 +268,8 @@ MUTANTS = {
     ],
     "batch_gradients": [
         Mutant(batch_gradients_summed, says=SUMMED),
+        Mutant(batch_gradients_bias_summed, says=f"{SUMMED} (it is N = 6 times too large)"),
+        Mutant(batch_gradients_flattened_W, says=JACOBIAN_FORM),
         Mutant(batch_gradients_transposed_W, says="transposed gradient"),
         Mutant(batch_gradients_of_the_scores, says="gradients of the scores"),
         Mutant(batch_gradients_flipped_sign, says="sign is flipped"),
