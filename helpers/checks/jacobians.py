@@ -105,8 +105,8 @@ def check_affine_derivatives(affine_derivatives: Callable) -> None:
         expect_close(grad_W, want, f"{what}: grad_W", mistakes=[
             ("This is the transposed gradient: entry (i, j) must be ∂s/∂W_ij = g_i x_j, so rows follow g "
              "and columns follow x: np.outer(g, x).", want.T),
-            ("This scales the rows of W by g, which is how x's gradient Wᵀg starts, not W's. W_ij "
-             "multiplies x_j inside z_i, so ∂s/∂W_ij = g_i x_j: np.outer(g, x).", g[:, None] * W),
+            ("This is diag(g) W, the rows of W scaled by g. But W itself does not appear in ∂s/∂W: "
+             "W_ij multiplies x_j inside z_i, so ∂s/∂W_ij = g_i x_j: np.outer(g, x).", g[:, None] * W),
         ])
     passed(what)
 
@@ -242,7 +242,8 @@ def check_numerical_jacobian(numerical_jacobian: Callable) -> None:
     forward = np.stack([(_test_function(x + h * e) - _test_function(x)) / h for e in np.eye(m)], axis=1)
     expect_close(out, want, what, rtol=1e-7, atol=1e-10, mistakes=[
         ("These are forward differences, (f(x + h) − f(x)) / h, whose error shrinks only like h. Use "
-         "central differences, (f(x + h) − f(x − h)) / 2h: the first-order errors cancel, leaving h².",
+         "central differences, (f(x + h) − f(x − h)) / 2h: the error terms proportional to h cancel, "
+         "leaving ones proportional to h².",
          forward),
         ("f(x + h) and f(x − h) are 2h apart: divide their difference by 2h, not by h.", 2 * want),
         (f"{TRANSPOSED}: J[i, j] = ∂f_i/∂x_j; column j holds the differences for x_j.", want.T),
@@ -266,14 +267,16 @@ def check_batch_gradients(batch_gradients: Callable) -> None:
     summed = f"{SUMMED} (it is N = {N} times too large): the loss is the mean over the N windows, so " \
              "divide the sum by N."
     no_loss = "These are the gradients of the scores s, summed or averaged, not of the loss: each window's " \
-              "δ must be multiplied by ∂J/∂s = p − y (divided by N for the mean)."
-    sign = "The sign is flipped: ∂J/∂s = p − y (prediction minus label), so gradient descent lowers p when y = 0."
+              "δ must be multiplied by ∂ℓ/∂s = p − y (and divided by N for the mean)."
+    sign = "The sign is flipped: ∂ℓ/∂s = p − y (prediction minus label), so gradient descent lowers p " \
+           "when y = 0."
     per_window = "One gradient per window: the batch's gradient is their mean over the windows (axis 0)."
 
     expect_array(grad_W, (n, m), f"{what}: grad_W", shape_hints={
         (m, n): f"This is the transposed gradient: ∂J/∂W has W's shape ({n}, {m}): Δᵀ X, not Xᵀ Δ.",
         (N, n, m): per_window + " The matrix product Δᵀ X adds up the N outer products δ_k x_kᵀ for you.",
-        (n * m,): f"{JACOBIAN_FORM}: the update needs W's shape ({n}, {m}).",
+        (n * m,): f"{JACOBIAN_FORM}: as a Jacobian, ∂J/∂W is one row of n·m = {n * m} numbers; the "
+                  f"update W − α·∂J/∂W needs W's shape ({n}, {m}): Δᵀ X.",
     })
     want_W = Delta.T @ X
     expect_close(grad_W, want_W, f"{what}: grad_W", mistakes=[

@@ -242,7 +242,7 @@ MUTANTS = {
         Mutant(affine_identity_jacobian, says="This is the identity"),
         Mutant(affine_grad_W_jacobian_form, says=JACOBIAN_FORM),
         Mutant(affine_grad_W_transposed, says="transposed gradient"),
-        Mutant(affine_grad_W_scaled_rows, says="scales the rows of W by g"),
+        Mutant(affine_grad_W_scaled_rows, says="the rows of W scaled by g"),
     ],
     "hidden_jacobian": [
         Mutant(hidden_jacobian_elementwise_product, says=f"{DIAGONAL_FOR_FULL}: only the diagonal of W"),
@@ -254,10 +254,10 @@ MUTANTS = {
     "window_gradients": [
         Mutant(window_gradients_sigma_not_derivative, says="needs the derivative σ'(z)"),
         Mutant(window_gradients_diagonal_matrix_delta, says="matrix where the vector δ was meant"),
-        Mutant(window_gradients_b_as_row, says=f"{JACOBIAN_FORM}: as a Jacobian the derivative of the scalar s is a 1×4 row"),
+        Mutant(window_gradients_b_as_row, says=f"{JACOBIAN_FORM}: as a Jacobian the derivative of the scalar s is a 1×4"),
         Mutant(window_gradients_transposed_W, says="transposed gradient"),
         Mutant(window_gradients_flattened_W, says=JACOBIAN_FORM),
-        Mutant(window_gradients_x_as_row, says=f"{JACOBIAN_FORM}: as a Jacobian the derivative of the scalar s is a 1×10 row"),
+        Mutant(window_gradients_x_as_row, says=f"{JACOBIAN_FORM}: as a Jacobian the derivative of the scalar s is a 1×10"),
         Mutant(window_gradients_u_before_activation, says="take the activation's output"),
     ],
     "numerical_jacobian": [
