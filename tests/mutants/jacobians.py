@@ -254,10 +254,12 @@ MUTANTS = {
     "window_gradients": [
         Mutant(window_gradients_sigma_not_derivative, says="needs the derivative σ'(z)"),
         Mutant(window_gradients_diagonal_matrix_delta, says="matrix where the vector δ was meant"),
-        Mutant(window_gradients_b_as_row, says=f"{JACOBIAN_FORM}: as a Jacobian the derivative of the scalar s is a 1×4"),
+        Mutant(window_gradients_b_as_row, says=f"{JACOBIAN_FORM}: as a Jacobian the derivative of the "
+                                                "scalar s is a 1×4 row"),
         Mutant(window_gradients_transposed_W, says="transposed gradient"),
         Mutant(window_gradients_flattened_W, says=JACOBIAN_FORM),
-        Mutant(window_gradients_x_as_row, says=f"{JACOBIAN_FORM}: as a Jacobian the derivative of the scalar s is a 1×10"),
+        Mutant(window_gradients_x_as_row, says=f"{JACOBIAN_FORM}: as a Jacobian the derivative of the "
+                                                "scalar s is a 1×10 row"),
         Mutant(window_gradients_u_before_activation, says="take the activation's output"),
     ],
     "numerical_jacobian": [
