@@ -33,11 +33,11 @@ def timing_explorer(K: int = 250, H: int = 20) -> widgets.Widget:
     return widgets.interactive(retime, {"manual": True, "manual_name": "Time it"}, N=slider)
 
 
-# Each activation with its derivative, written in terms of z (the widget's own reference; lesson 2).
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-z))
 
 
+# The activations lesson 2's widget offers: name -> (f, f'), both elementwise functions of z.
 ACTIVATIONS = {
     "sigmoid": (_sigmoid, lambda z: _sigmoid(z) * (1 - _sigmoid(z))),
     "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
