@@ -1,12 +1,9 @@
 """Lesson 2's helper code: the window data set (generator, stored file, loader), the new plots and the widget."""
-import matplotlib
 import numpy as np
 import pytest
 
-matplotlib.use("Agg")
-
-from helpers import ner_windows, plotting, widgets  # noqa: E402
-from helpers.gradcheck import numerical_jacobian  # noqa: E402
+from helpers import ner_windows, plotting, widgets
+from helpers.gradcheck import numerical_jacobian
 
 
 @pytest.fixture(scope="module")
