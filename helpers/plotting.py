@@ -67,3 +67,38 @@ def show_broadcast(a: np.ndarray, b: np.ndarray) -> plt.Figure:
     ax.set_aspect("equal")
     ax.axis("off")
     return fig
+
+
+def draw_heatmap(ax: plt.Axes, values: np.ndarray, title: str) -> None:
+    """One matrix as a heatmap on `ax`: rows are outputs, columns inputs; 0 is white, red +, blue −."""
+    values = np.atleast_2d(values)
+    top = float(np.abs(values).max()) or 1.0
+    image = ax.imshow(values, cmap="RdBu_r", vmin=-top, vmax=top, interpolation="nearest")
+    ax.set_title(f"{title}\n{values.shape[0]}×{values.shape[1]}", fontsize=10)
+    ax.set_xlabel("input j")
+    ax.set_ylabel("output i")
+    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+
+
+def plot_jacobians(matrices: dict[str, np.ndarray]) -> plt.Figure:
+    """Several matrices (title → 2-D array) as heatmaps side by side, each panel as wide as its columns."""
+    widths = [max(np.atleast_2d(m).shape[1], 4) for m in matrices.values()]
+    fig, axes = plt.subplots(1, len(matrices), figsize=(2.5 + 0.16 * sum(widths) + 1.2 * len(widths), 3.6),
+                             gridspec_kw={"width_ratios": widths}, squeeze=False)
+    for ax, (title, values) in zip(axes[0], matrices.items()):
+        draw_heatmap(ax, values, title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_loss_curve(train: list[float], test: list[float] | None = None) -> plt.Figure:
+    """Mean loss after each epoch on the training windows (and on the test windows, if given)."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    epochs = np.arange(1, len(train) + 1)
+    ax.plot(epochs, train, "o-", ms=3, label="training windows")
+    if test is not None:
+        ax.plot(epochs, test, "s--", ms=3, label="test windows")
+    ax.set(xlabel="epoch", ylabel="mean logistic loss", yscale="log", title="Training with SGD")
+    ax.legend()
+    fig.tight_layout()
+    return fig
