@@ -15,17 +15,21 @@ pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # mutants ove
 LESSONS = [importlib.import_module(f"tests.mutants.{m.name}") for m in pkgutil.iter_modules(tests.mutants.__path__)]
 
 
+def _short(lesson) -> str:
+    return lesson.__name__.rsplit(".", 1)[1]
+
+
 def _exercise_params():
     for lesson in LESSONS:
         for name in exercises(SOLUTIONS / lesson.NOTEBOOK):
-            yield pytest.param(lesson, name, id=f"{lesson.__name__.rsplit('.', 1)[1]}:{name}")
+            yield pytest.param(lesson, name, id=f"{_short(lesson)}:{name}")
 
 
 def _mutant_params():
     for lesson in LESSONS:
         for name, mutants in lesson.MUTANTS.items():
             for mutant in mutants:
-                yield pytest.param(lesson, name, mutant, id=f"{name}:{mutant.fn.__name__}")
+                yield pytest.param(lesson, name, mutant, id=f"{_short(lesson)}:{name}:{mutant.fn.__name__}")
 
 
 def _parts(lesson, name):
