@@ -57,8 +57,10 @@ def _rnn_backward(dhs, xs, h0, hs, Wx, Wh, carry=True, accumulate=True, local=Tr
         dh = (dhs[:, t] if local or t == T - 1 else 0.0) + (dh_next if carry else 0.0)
         h_prev = hs[:, t] if prev_is_h else h0 if t == 0 else hs[:, t - 1]
         dxs[:, t], dh_next, gWx, gWh, gb = _rnn_step_backward(dh, xs[:, t], h_prev, hs[:, t], Wx, Wh)
-        if accumulate or t == T - 1:
+        if accumulate:
             dWx, dWh, db = dWx + gWx, dWh + gWh, db + gb
+        else:                      # `dW = ...` instead of `dW += ...`: the last one computed (t = 0) stays
+            dWx, dWh, db = gWx, gWh, gb
     return dxs, dh_next, dWx, dWh, db
 
 
@@ -110,8 +112,7 @@ def _lstm_backward(dhs, xs, h0, c0, hs, cs, W, b, carry_c=True, carry_h=True, ac
         dh = dhs[:, t] + (dh_next if carry_h else 0.0)
         dc = dc_next if carry_c else np.zeros(c0.shape)
         dxs[:, t], dh_next, dc_next, gW, gb = _lstm_step_backward(dh, dc, xs[:, t], h_prev, c_prev, W, b)
-        if accumulate or t == T - 1:
-            dW, db = dW + gW, db + gb
+        dW, db = (dW + gW, db + gb) if accumulate else (gW, gb)
     return dxs, dh_next, dc_next, dW, db
 
 
