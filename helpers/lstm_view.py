@@ -121,14 +121,15 @@ def plot_accuracy(lengths: list[int], accuracy: dict[str, list[float]], chance: 
     return ax
 
 
-def plot_gates(gates: dict[str, np.ndarray], cells: np.ndarray, tokens: list[str]) -> plt.Figure:
-    """Heatmaps over time for one sequence: each gate (T, H) and the cell state (T, H).
+def plot_gates(gates: dict[str, np.ndarray], cells: np.ndarray, tokens: list[str],
+               cells_title: str = "cell state c") -> plt.Figure:
+    """Heatmaps over time for one sequence: each gate (T, H), then `cells` (T, H) titled `cells_title`.
 
     tokens: the T input symbols, used as x tick labels.
     """
     panels = [(f"gate {name}", gates[name], "viridis", 0.0, 1.0) for name in GATES if name != "g"]
     limit = float(np.abs(cells).max()) or 1.0
-    panels += [("candidate g", gates["g"], "RdBu_r", -1.0, 1.0), ("cell state c", cells, "RdBu_r", -limit, limit)]
+    panels += [("candidate g", gates["g"], "RdBu_r", -1.0, 1.0), (cells_title, cells, "RdBu_r", -limit, limit)]
     fig, axes = plt.subplots(len(panels), 1, figsize=(10, 1.7 * len(panels)), sharex=True)
     for ax, (title, values, cmap, low, high) in zip(axes, panels):
         image = ax.imshow(values.T, aspect="auto", cmap=cmap, vmin=low, vmax=high, interpolation="nearest")
