@@ -100,7 +100,7 @@ def test_to_torch_order_reorders_gates_and_transposes():
 
 def test_reference_matches_torch():
     torch = pytest.importorskip("torch")
-    rng, xs, h0, c0, W, b = _case(3, N=2, T=6, D=4, H=5)
+    _, xs, h0, c0, W, b = _case(3, N=2, T=6, D=4, H=5)
     net = torch.nn.LSTM(4, 5, batch_first=True).double()
     w_ih, w_hh, bias = lstm.to_torch_order(W, b)
     with torch.no_grad():

@@ -50,7 +50,7 @@ def _rnn_forward(xs, h0, Wx, Wh, b):
 
 def _rnn_backward(dhs, xs, h0, hs, Wx, Wh, carry=True, accumulate=True, local=True, prev_is_h=False):
     """BPTT; each flag breaks one ingredient, to build the answers of typical mistakes."""
-    N, T, D = xs.shape
+    T = xs.shape[1]
     dxs, dWx, dWh, db = np.zeros(xs.shape), np.zeros(Wx.shape), np.zeros(Wh.shape), np.zeros(Wh.shape[0])
     dh_next = np.zeros(h0.shape)
     for t in range(T - 1, -1, -1):
@@ -103,7 +103,7 @@ def _lstm_forward(xs, h0, c0, W, b, carry_h=True, carry_c=True):
 
 
 def _lstm_backward(dhs, xs, h0, c0, hs, cs, W, b, carry_c=True, carry_h=True, accumulate=True):
-    N, T, D = xs.shape
+    T = xs.shape[1]
     dxs, dW, db = np.zeros(xs.shape), np.zeros(W.shape), np.zeros(b.shape)
     dh_next, dc_next = np.zeros(h0.shape), np.zeros(c0.shape)
     for t in range(T - 1, -1, -1):
@@ -116,7 +116,8 @@ def _lstm_backward(dhs, xs, h0, c0, hs, cs, W, b, carry_c=True, carry_h=True, ac
     return dxs, dh_next, dc_next, dW, db
 
 
-def _inputs(seed: int, N: int, D: int, H: int, T: int | None = None, scale: float = 1.0):
+def _inputs(seed: int, N: int, D: int, H: int, T: int | None = None):
+    """A seeded generator, inputs x: (N, D) or (N, T, D), and a state (N, H)."""
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(N, D) if T is None else (N, T, D))
     return rng, x, rng.normal(scale=0.5, size=(N, H))
@@ -259,7 +260,7 @@ def _lstm_case(seed: int, N: int, D: int, H: int):
 def check_lstm_step(lstm_step: Callable) -> None:
     what = "`lstm_step(x, h_prev, c_prev, W, b)`"
     N, D, H = 3, 2, 4
-    rng, x, h_prev, c_prev, W, b = _lstm_case(14, N, D, H)
+    _, x, h_prev, c_prev, W, b = _lstm_case(14, N, D, H)
     got = _tuple(call_student(lstm_step, x, h_prev, c_prev, W, b), ("h", "c"), what)
     for k, name in enumerate(("h", "c")):
         expect_array(got[k], (N, H), f"{name} (result {k + 1}) of {what}", shape_hints={
