@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-RESULTS = Path(__file__).resolve().parent / "results" / "attention_vs_torch.json"
+from helpers.benchmarking import save_report
+
 FULL = {"batch": 16, "heads": 4, "seq": 128, "d_head": 32, "repeats": 40}
 QUICK = {"batch": 2, "heads": 2, "seq": 32, "d_head": 16, "repeats": 5}
 TARGET = {1: 1.25, 2: 2.0}            # the target: NumPy-fast / torch at 1 and 2 threads
@@ -123,9 +124,7 @@ def main(argv: list[str] | None = None) -> dict:
         ratio, target = row["ratio_to_torch"]["numpy fast"], TARGET[row["threads"]]
         print(f"target at {row['threads']} thread(s): numpy fast ≤ {target}× torch: "
               f"{'met' if ratio <= target else 'NOT met'} ({ratio:.2f}×)")
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2))
-    print(f"wrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
+    save_report(report)
     return report
 
 

@@ -8,15 +8,12 @@ run, plus GFLOP/s against the machine's measured matmul peak. Writes benchmarks/
 from __future__ import annotations
 
 import argparse
-import json
 import platform
-from pathlib import Path
 
 import numpy as np
 
 from helpers import timing
-
-RESULTS = Path(__file__).resolve().parent / "results" / "loop_vs_matrix.json"
+from helpers.benchmarking import save_report
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -44,9 +41,7 @@ def main(argv: list[str] | None = None) -> dict:
         cells = "".join(f"{'-':>24}" if row["ratio_to_matmul"][n] is None else f"{row['ratio_to_matmul'][n]:>23.1f}x"
                         for n in names)
         print(f"{row['N']:>7}{cells}{row['matmul_gflops']:>18.2f}")
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2))
-    print(f"wrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
+    save_report(report)
     return report
 
 

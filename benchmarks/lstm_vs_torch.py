@@ -11,12 +11,10 @@ Writes benchmarks/results/lstm_vs_torch.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
 import timeit
-from pathlib import Path
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,9 +32,8 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from helpers.benchmarking import save_report
 from helpers.lstm import LSTMLayer, init_params, to_torch_order  # noqa: E402
-
-RESULTS = Path(__file__).resolve().parent / "results" / "lstm_vs_torch.json"
 
 
 def best_seconds(fns: dict, repeat: int) -> dict[str, float]:
@@ -156,9 +153,7 @@ def main(argv: list[str] | None = None) -> dict:
         cells = "".join(f"{s[name] * 1e3:>{width - 9}.2f} ({r[name]:4.2f}x)" for name, width in
                         (("numpy reference", 20), ("numpy straightforward", 24)))
         print(f"{row['N']:>4}{row['T']:>5}{row['D']:>5}{row['H']:>5}{s['torch nn.LSTM'] * 1e3:>16.2f}{cells}   {diffs}")
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2))
-    print(f"wrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
+    save_report(report)
     return report
 
 
