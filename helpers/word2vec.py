@@ -195,43 +195,41 @@ def _windows(ids: np.ndarray, sentence: np.ndarray, start: int, stop: int, windo
 
 
 def _scatter_add(W: np.ndarray, rows: np.ndarray, grads: np.ndarray) -> None:
-    """W[rows] += grads, adding repeated rows up. Flattened, so NumPy's fast 1-D add.at applies.
+    """W[rows] += grads, adding repeated rows up. W: (V, D) C-contiguous; rows: (n,); grads: (n, D).
 
-    W: (V, D) C-contiguous; rows: (n,); grads: (n, D).
+    Flattened to 1-D indices, where NumPy's np.add.at has a fast path (several times faster than on rows).
     """
     D = W.shape[1]
-    kind = np.int32 if W.size < 2 ** 31 else np.int64
-    flat = (rows.astype(kind)[:, None] * kind(D) + np.arange(D, dtype=kind)).reshape(-1)
+    flat = (rows.astype(np.int64)[:, None] * D + np.arange(D)).reshape(-1)
     np.add.at(W.reshape(-1), flat, grads.reshape(-1))
 
 
 def _skipgram_step(W_in, W_out, centres, ctx, valid, negatives, lr) -> float:
-    """One mini-batch of skip-gram: each centre predicts its real contexts; its k negatives are shared
-    by all its context pairs (so they weigh as many times as it has contexts). Returns the summed loss."""
-    row, col = np.nonzero(valid)                                            # the real (centre, context) pairs
-    count = np.bincount(row, minlength=len(centres)).astype(np.float32)    # (N,) contexts per centre
-    context = ctx[row, col]                                                 # (P,)
-    v = W_in[centres]                                                       # (N, D)
-    vp = v[row]                                                             # (P, D)
-    U = W_out[context]                                                      # (P, D)
-    Un = W_out[negatives]                                                   # (N, k, D)
-    s_pos = np.einsum("pd,pd->p", vp, U)
-    s_neg = np.einsum("nd,nkd->nk", v, Un)
-    hit = np.zeros(negatives.shape, dtype=bool)                             # a negative that is a real context
+    """One mini-batch of skip-gram with negative sampling. Returns the summed loss.
+
+    Each centre predicts its real contexts (`valid` marks them in the padded `ctx`); its k negatives
+    are shared by all its context pairs, so they weigh as many times as it has contexts and only
+    N·k rows (not pairs·k) are scattered into W_out.
+    """
+    count = valid.sum(axis=1).astype(np.float32)                           # (N,) contexts per centre
+    v = W_in[centres]                                                      # (N, D)
+    U = W_out[ctx]                                                         # (N, 2w, D), padded
+    Un = W_out[negatives]                                                  # (N, k, D)
+    hit = np.zeros(negatives.shape, dtype=bool)                            # a negative that is a real context
     for j in range(ctx.shape[1]):
         hit |= (negatives == ctx[:, j:j + 1]) & valid[:, j:j + 1]
-    w_neg = np.where(hit, np.float32(0), count[:, None])
-    g_pos = sigmoid(s_pos) - np.float32(1)                                  # (P,)
-    g_neg = sigmoid(s_neg) * w_neg                                          # (N, k)
-    loss = float(-np.log(sigmoid(s_pos) + 1e-7).sum() - (np.log(sigmoid(-s_neg) + 1e-7) * w_neg).sum())
-    dv = np.einsum("nk,nkd->nd", g_neg, Un)
-    np.add.at(dv.reshape(-1), (row[:, None] * v.shape[1] + np.arange(v.shape[1])).reshape(-1),
-              (g_pos[:, None] * U).reshape(-1))
-    g_pos *= -lr
-    g_neg *= -lr
-    _scatter_add(W_out, context, g_pos[:, None] * vp)
-    _scatter_add(W_out, negatives.reshape(-1), (g_neg[:, :, None] * v[:, None, :]).reshape(-1, v.shape[1]))
-    _scatter_add(W_in, centres, -lr * dv)
+    weight = np.where(hit, np.float32(0), count[:, None])                  # (N, k)
+    sig_pos = sigmoid(np.einsum("nd,njd->nj", v, U))
+    sig_neg = sigmoid(np.einsum("nd,nkd->nk", v, Un))
+    loss = float(-(np.log(sig_pos + 1e-7) * valid).sum() - (np.log(1 - sig_neg + 1e-7) * weight).sum())
+    g_pos = (sig_pos - 1) * valid * -lr                                    # −lr ∂L/∂score
+    g_neg = sig_neg * weight * -lr
+    dv = np.einsum("nj,njd->nd", g_pos, U) + np.einsum("nk,nkd->nd", g_neg, Un)
+    rows = np.concatenate([ctx[valid], negatives.reshape(-1)])
+    grads = np.concatenate([g_pos[valid][:, None] * v[np.nonzero(valid)[0]],
+                            (g_neg[:, :, None] * v[:, None, :]).reshape(-1, v.shape[1])])
+    _scatter_add(W_out, rows, grads)
+    _scatter_add(W_in, centres, dv)
     return loss
 
 
@@ -239,7 +237,7 @@ def _cbow_step(W_in, W_out, centres, ctx, valid, negatives, lr) -> float:
     """One mini-batch of CBOW: the mean of each centre's real context vectors predicts it against k
     negatives; every context word receives 1/count of the gradient. Returns the summed loss."""
     count = np.maximum(valid.sum(axis=1), 1).astype(np.float32)[:, None]
-    h = np.einsum("nj,njd->nd", valid.astype(np.float32), W_in[ctx]) / count   # (N, D)
+    h = np.einsum("nj,njd->nd", valid.astype(np.float32), W_in[ctx]) / count    # (N, D)
     targets = np.concatenate([centres[:, None], negatives], axis=1)            # (N, 1+k)
     U = W_out[targets]
     s = np.einsum("nd,nkd->nk", h, U)
@@ -248,11 +246,10 @@ def _cbow_step(W_in, W_out, centres, ctx, valid, negatives, lr) -> float:
     y = np.zeros_like(s)
     y[:, 0] = 1.0
     loss, g = bce_with_logits(s, y)
-    g *= real
-    dh = np.einsum("nk,nkd->nd", g, U) / count                                  # (N, D), per context word
-    _scatter_add(W_out, targets.reshape(-1), -lr * (g[:, :, None] * h[:, None, :]).reshape(-1, h.shape[1]))
-    rows = np.broadcast_to(np.arange(len(centres))[:, None], valid.shape)[valid]
-    _scatter_add(W_in, ctx[valid], -lr * dh[rows])
+    g *= real * -lr                                                            # −lr ∂L/∂score
+    dh = np.einsum("nk,nkd->nd", g, U) / count                                 # (N, D), per context word
+    _scatter_add(W_out, targets.reshape(-1), (g[:, :, None] * h[:, None, :]).reshape(-1, h.shape[1]))
+    _scatter_add(W_in, ctx[valid], dh[np.nonzero(valid)[0]])
     return float((loss * real).sum())
 
 
@@ -264,13 +261,16 @@ def train(ids: np.ndarray, sentence: np.ndarray, counts: np.ndarray, words: list
 
     ids: (T,) word index of every token; sentence: (T,) which sentence each token is in (windows do
     not cross sentences); counts: (V,) word counts; words: (V,) the vocabulary.
-    mode "skipgram" or "cbow"; `batch` centre words per step; `lr` starts at 0.025 (skip-gram) or
+    mode "skipgram" or "cbow"; `batch` centre words per step (at most V/4, at least 16); `lr` starts at 0.025 (skip-gram) or
     0.05 (CBOW) and decays linearly to zero; `sample` subsamples frequent words (0 = off).
     Returns the trained Word2Vec (vectors = W_in, float32).
     """
     if mode not in ("skipgram", "cbow"):
         raise ValueError(f"mode must be 'skipgram' or 'cbow', not {mode!r}")
     step = _skipgram_step if mode == "skipgram" else _cbow_step
+    # One step sums the gradients of every occurrence of a word in the batch; with few words in the
+    # vocabulary a word occurs many times per batch and those summed, stale steps can diverge.
+    batch = min(batch, max(16, len(words) // 4))
     lr0 = lr if lr is not None else (0.025 if mode == "skipgram" else 0.05)
     rng = np.random.default_rng(seed)
     V = len(words)
