@@ -215,9 +215,7 @@ def _skipgram_step(W_in, W_out, centres, ctx, valid, negatives, lr) -> float:
     v = W_in[centres]                                                      # (N, D)
     U = W_out[ctx]                                                         # (N, 2w, D), padded
     Un = W_out[negatives]                                                  # (N, k, D)
-    hit = np.zeros(negatives.shape, dtype=bool)                            # a negative that is a real context
-    for j in range(ctx.shape[1]):
-        hit |= (negatives == ctx[:, j:j + 1]) & valid[:, j:j + 1]
+    hit = ((negatives[:, :, None] == ctx[:, None, :]) & valid[:, None, :]).any(axis=2)   # negative = a real context
     weight = np.where(hit, np.float32(0), count[:, None])                  # (N, k)
     sig_pos = sigmoid(np.einsum("nd,njd->nj", v, U))
     sig_neg = sigmoid(np.einsum("nd,nkd->nk", v, Un))
@@ -255,14 +253,15 @@ def _cbow_step(W_in, W_out, centres, ctx, valid, negatives, lr) -> float:
 
 def train(ids: np.ndarray, sentence: np.ndarray, counts: np.ndarray, words: list[str], *,
           mode: str = "skipgram", dim: int = 100, window: int = 5, negative: int = 5, epochs: int = 5,
-          lr: float | None = None, batch: int = 512, sample: float = 1e-3, seed: int = 0,
+          lr: float | None = None, batch: int = 128, sample: float = 1e-3, seed: int = 0,
           progress: bool = True) -> Word2Vec:
     """Train word2vec with negative sampling on an encoded corpus.
 
     ids: (T,) word index of every token; sentence: (T,) which sentence each token is in (windows do
     not cross sentences); counts: (V,) word counts; words: (V,) the vocabulary.
-    mode "skipgram" or "cbow"; `batch` centre words per step (at most V/4, at least 16); `lr` starts at 0.025 (skip-gram) or
-    0.05 (CBOW) and decays linearly to zero; `sample` subsamples frequent words (0 = off).
+    mode "skipgram" or "cbow"; `batch` centre words per step (at most V/4, at least 16); `lr` starts
+    at 0.025 (skip-gram) or 0.05 (CBOW) and decays linearly to zero; `sample` subsamples frequent
+    words (0 = off). Prints words/s and the recent loss twice a second if `progress`.
     Returns the trained Word2Vec (vectors = W_in, float32).
     """
     if mode not in ("skipgram", "cbow"):
@@ -279,7 +278,7 @@ def train(ids: np.ndarray, sentence: np.ndarray, counts: np.ndarray, words: list
     cdf = np.cumsum(noise_distribution(counts))
     keep = keep_probabilities(np.asarray(counts, dtype=np.float64), sample)
     total, done, losses = epochs * len(ids), 0, []
-    start = time.perf_counter()
+    start = shown = time.perf_counter()
     for _ in range(epochs):
         kept = rng.random(len(ids)) < keep[ids]
         e_ids, e_sent = ids[kept], sentence[kept]
@@ -292,8 +291,9 @@ def train(ids: np.ndarray, sentence: np.ndarray, counts: np.ndarray, words: list
             loss = step(W_in, W_out, e_ids[b:stop], ctx, valid, negatives, rate)
             losses.append(loss / max(int(valid.sum()), 1))
             done += (stop - b) * per_token
-            if progress and (len(losses) % 50 == 0 or done >= total - 1):
-                speed = done / (time.perf_counter() - start)
+            now = time.perf_counter()
+            if progress and (now - shown > 0.5 or done >= total - 1):
+                shown, speed = now, done / (now - start)
                 sys.stdout.write(f"\r{mode}: {100 * done / total:5.1f}%  {speed:,.0f} words/s  "
                                  f"loss {np.mean(losses[-50:]):.3f}  lr {rate:.4f} ")
                 sys.stdout.flush()

@@ -66,7 +66,7 @@ def pca_map(vectors: np.ndarray, index: dict[str, int], groups: dict[str, list[s
 
 def neighbour_explorer(neighbours: Callable[[str, int], list[tuple[str, float]]]) -> widgets.Widget:
     """Type a word, see its nearest neighbours. `neighbours(word, k)` returns (word, cosine) pairs."""
-    box = widgets.Text(value="king", description="word", continuous_update=False)
+    box = widgets.Text(value="music", description="word", continuous_update=False)
     k = widgets.IntSlider(value=10, min=3, max=20, description="k")
     out = widgets.Output()
 
