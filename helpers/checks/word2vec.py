@@ -285,7 +285,6 @@ def check_sgns_loss_and_grads(sgns_loss_and_grads: Callable) -> None:
             ("The loss is missing the negatives' terms −Σ log σ(−v·u_neg).",
              -sum(_log_sigmoid(W_in[ci] @ W_out[oi]) for ci, oi in zip(c, o))),
         ])
-        later = [] if distinct else [(LOST_REPEATS, None)]
         for got, want, wrong, name in [(result[1], want_in, wrong_in, "dW_in"), (result[2], want_out, wrong_out, "dW_out")]:
             label = f"`{name}` of {what}"
             expect_array(got, (V, D), label, shape_hints={
