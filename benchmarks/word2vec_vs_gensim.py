@@ -1,0 +1,101 @@
+"""Lesson 4's table: the course's NumPy word2vec trainer against gensim's Word2Vec (C, one worker).
+
+Both train on the shipped Wikipedia sample with the same settings (dimension, window, negatives,
+epochs, min_count, subsampling) in the same run; the table gives training words per second (corpus
+tokens × epochs / training seconds, vocabulary building excluded), their ratio, WordSim-353 Spearman ρ
+and analogy accuracy of each, scored by the same code (helpers.word_eval). Writes
+benchmarks/results/word2vec_vs_gensim.json.
+
+    python benchmarks/word2vec_vs_gensim.py [--quick] [--mode skipgram|cbow|both]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from helpers import corpus, word2vec, word_eval
+
+RESULTS = Path(__file__).resolve().parent / "results" / "word2vec_vs_gensim.json"
+
+
+def train_gensim(sentences: list[list[str]], mode: str, settings: dict) -> tuple[np.ndarray, dict[str, int], float]:
+    """gensim's Word2Vec with one worker: (vectors, word → row, training seconds)."""
+    from gensim.models import Word2Vec
+
+    model = Word2Vec(vector_size=settings["dim"], window=settings["window"], negative=settings["negative"],
+                     min_count=settings["min_count"], sample=settings["sample"], sg=int(mode == "skipgram"),
+                     workers=1, seed=settings["seed"], hs=0)
+    model.build_vocab(sentences)
+    start = time.perf_counter()
+    model.train(sentences, total_examples=len(sentences), epochs=settings["epochs"])
+    seconds = time.perf_counter() - start
+    return model.wv.vectors, dict(model.wv.key_to_index), seconds
+
+
+def train_ours(sentences: list[list[str]], mode: str, settings: dict) -> tuple[np.ndarray, dict[str, int], float]:
+    """The course's trainer: (vectors, word → row, training seconds)."""
+    vocab = corpus.build_vocabulary(sentences, settings["min_count"])
+    ids, sent = corpus.encode(sentences, vocab)
+    start = time.perf_counter()
+    model = word2vec.train(ids, sent, vocab.counts, vocab.words, mode=mode, dim=settings["dim"],
+                           window=settings["window"], negative=settings["negative"], epochs=settings["epochs"],
+                           sample=settings["sample"], seed=settings["seed"], progress=False)
+    return model.vectors, model.index, time.perf_counter() - start
+
+
+def score(vectors: np.ndarray, index: dict[str, int], questions: list, pairs: list) -> dict:
+    rho, pairs_used = word_eval.wordsim_spearman(vectors, index, pairs)
+    accuracy, questions_used = word_eval.analogy_accuracy(vectors, index, questions)
+    return {"wordsim_rho": rho, "wordsim_pairs": pairs_used, "analogy_accuracy": accuracy,
+            "analogy_questions": questions_used}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a 60,000-token slice, 1 epoch (for the test suite)")
+    parser.add_argument("--mode", choices=["skipgram", "cbow", "both"], default="both")
+    args = parser.parse_args(argv)
+    sentences = corpus.load_wiki_sample()
+    if args.quick:
+        sentences = sentences[:1200]
+    settings = {"dim": 100, "window": 5, "negative": 5, "epochs": 1 if args.quick else 5, "min_count": 5,
+                "sample": 1e-3, "seed": 1}
+    tokens = sum(map(len, sentences))
+    questions = [q for section in corpus.load_analogies().values() for q in section]
+    pairs = corpus.load_wordsim353()
+    rows = []
+    for mode in (["skipgram", "cbow"] if args.mode == "both" else [args.mode]):
+        row = {"mode": mode}
+        for name, trainer in (("gensim", train_gensim), ("ours", train_ours)):
+            vectors, index, seconds = trainer(sentences, mode, settings)
+            row[name] = {"seconds": seconds, "words_per_second": tokens * settings["epochs"] / seconds,
+                         **score(vectors, index, questions, pairs)}
+        row["speed_ratio"] = row["ours"]["words_per_second"] / row["gensim"]["words_per_second"]
+        row["rho_difference"] = row["ours"]["wordsim_rho"] - row["gensim"]["wordsim_rho"]
+        rows.append(row)
+    report = {"benchmark": "word2vec_vs_gensim", "quick": args.quick, "tokens": tokens, "settings": settings,
+              "rows": rows, "numpy": np.__version__, "machine": platform.machine()}
+
+    print(f"word2vec on {tokens:,} tokens × {settings['epochs']} epochs (D={settings['dim']}, window "
+          f"{settings['window']}, {settings['negative']} negatives, min_count {settings['min_count']}, "
+          f"sample {settings['sample']}); gensim with workers=1, measured in the same run.")
+    print(f"{'mode':>9} {'trainer':>8} {'words/s':>10} {'ratio':>6} {'WS-353 ρ':>9} {'analogy acc':>12}")
+    for row in rows:
+        for name in ("gensim", "ours"):
+            r = row[name]
+            ratio = row["speed_ratio"] if name == "ours" else 1.0
+            print(f"{row['mode']:>9} {name:>8} {r['words_per_second']:>10,.0f} {ratio:>5.2f}x "
+                  f"{r['wordsim_rho']:>9.3f} {r['analogy_accuracy']:>12.3f}")
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2))
+    print(f"wrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
+    return report
+
+
+if __name__ == "__main__":
+    main()
