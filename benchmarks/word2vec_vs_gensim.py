@@ -11,16 +11,13 @@ benchmarks/results/word2vec_vs_gensim.json.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
-from pathlib import Path
 
 import numpy as np
 
 from helpers import corpus, word2vec, word_eval
-
-RESULTS = Path(__file__).resolve().parent / "results" / "word2vec_vs_gensim.json"
+from helpers.benchmarking import save_report
 
 
 def train_gensim(sentences: list[list[str]], mode: str, settings: dict) -> tuple[np.ndarray, dict[str, int], float]:
@@ -91,9 +88,7 @@ def main(argv: list[str] | None = None) -> dict:
             ratio = row["speed_ratio"] if name == "ours" else 1.0
             print(f"{row['mode']:>9} {name:>8} {r['words_per_second']:>10,.0f} {ratio:>5.2f}x "
                   f"{r['wordsim_rho']:>9.3f} {r['analogy_accuracy']:>12.3f}")
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2))
-    print(f"wrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
+    save_report(report)
     return report
 
 

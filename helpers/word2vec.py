@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-
 # ----- the exercises' reference answers -------------------------------------------------------
 
 def embedding_forward(W: np.ndarray, idx: np.ndarray) -> np.ndarray:

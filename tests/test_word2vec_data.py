@@ -46,8 +46,10 @@ def test_spearman_agrees_with_scipy():
 def test_scores_of_made_up_vectors():
     index = {"a": 0, "b": 1, "c": 2, "d": 3, "e": 4}
     E = np.array([[1.0, 0, 0], [0, 1, 0], [0, 0, 1], [-1, 1, 1], [1, 1, 0]])
-    assert word_eval.analogy_accuracy(E, index, [("a", "b", "c", "d"), ("a", "b", "c", "e"), ("x", "a", "b", "c")]) == (0.5, 2)
-    rho, used = word_eval.wordsim_spearman(E, index, [("a", "e", 9.0), ("a", "b", 1.0), ("b", "e", 5.0), ("a", "q", 3.0)])
+    questions = [("a", "b", "c", "d"), ("a", "b", "c", "e"), ("x", "a", "b", "c")]
+    assert word_eval.analogy_accuracy(E, index, questions) == (0.5, 2)
+    pairs = [("a", "e", 9.0), ("a", "b", 1.0), ("b", "e", 5.0), ("a", "q", 3.0)]
+    rho, used = word_eval.wordsim_spearman(E, index, pairs)
     assert used == 3 and np.isclose(rho, np.sqrt(3) / 2)       # cosine ranks (2.5, 1, 2.5) against (3, 1, 2)
 
 

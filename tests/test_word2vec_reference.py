@@ -21,8 +21,10 @@ def _problem(seed: int, V: int = 7, D: int = 3, B: int = 5, k: int = 3):
 def test_sgns_gradients_match_central_differences(seed):
     W_in, W_out, c, o, n = _problem(seed)
     _, dW_in, dW_out = w2v.sgns_loss_and_grads(W_in, W_out, c, o, n)
-    assert relative_error(dW_in, numerical_gradient(lambda W: w2v.sgns_loss_and_grads(W, W_out, c, o, n)[0], W_in)) < 1e-6
-    assert relative_error(dW_out, numerical_gradient(lambda W: w2v.sgns_loss_and_grads(W_in, W, c, o, n)[0], W_out)) < 1e-6
+    loss_of_in = lambda W: w2v.sgns_loss_and_grads(W, W_out, c, o, n)[0]  # noqa: E731
+    loss_of_out = lambda W: w2v.sgns_loss_and_grads(W_in, W, c, o, n)[0]  # noqa: E731
+    assert relative_error(dW_in, numerical_gradient(loss_of_in, W_in)) < 1e-6
+    assert relative_error(dW_out, numerical_gradient(loss_of_out, W_out)) < 1e-6
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -30,8 +32,10 @@ def test_cbow_gradients_match_central_differences(seed):
     W_in, W_out, c, _, n = _problem(seed)
     ctx = np.random.default_rng(seed + 10).integers(0, len(W_in), size=(len(c), 4))
     _, dW_in, dW_out = w2v.cbow_loss_and_grads(W_in, W_out, ctx, c, n)
-    assert relative_error(dW_in, numerical_gradient(lambda W: w2v.cbow_loss_and_grads(W, W_out, ctx, c, n)[0], W_in)) < 1e-6
-    assert relative_error(dW_out, numerical_gradient(lambda W: w2v.cbow_loss_and_grads(W_in, W, ctx, c, n)[0], W_out)) < 1e-6
+    loss_of_in = lambda W: w2v.cbow_loss_and_grads(W, W_out, ctx, c, n)[0]  # noqa: E731
+    loss_of_out = lambda W: w2v.cbow_loss_and_grads(W_in, W, ctx, c, n)[0]  # noqa: E731
+    assert relative_error(dW_in, numerical_gradient(loss_of_in, W_in)) < 1e-6
+    assert relative_error(dW_out, numerical_gradient(loss_of_out, W_out)) < 1e-6
 
 
 @settings(max_examples=40, deadline=None)

@@ -280,12 +280,13 @@ def check_sgns_loss_and_grads(sgns_loss_and_grads: Callable) -> None:
                                "their score down, −log σ(−v·u_neg), so their gradient is σ(s)·v, not (σ(s) − 1)·v.")
         _expect_scalar_close(loss, want_loss, f"The loss of {what}", [
             (negatives_label_one, wrong_loss),
-            (f"You averaged over the batch; return the sum over the {B} pairs (the trainer scales by the learning rate).",
-             want_loss / B),
+            (f"You averaged over the batch; return the sum over the {B} pairs (the trainer scales by the "
+             "learning rate).", want_loss / B),
             ("The loss is missing the negatives' terms −Σ log σ(−v·u_neg).",
              -sum(_log_sigmoid(W_in[ci] @ W_out[oi]) for ci, oi in zip(c, o))),
         ])
-        for got, want, wrong, name in [(result[1], want_in, wrong_in, "dW_in"), (result[2], want_out, wrong_out, "dW_out")]:
+        for got, want, wrong, name in [(result[1], want_in, wrong_in, "dW_in"),
+                                       (result[2], want_out, wrong_out, "dW_out")]:
             label = f"`{name}` of {what}"
             expect_array(got, (V, D), label, shape_hints={
                 (B, D): f"{name} is the gradient of a whole matrix: shape (V, D). Scatter the per-pair "
@@ -333,7 +334,7 @@ def _cbow_reference(W_in, W_out, contexts, centres, negatives, *, average=True, 
 def check_cbow_loss_and_grads(cbow_loss_and_grads: Callable) -> None:
     what = "`cbow_loss_and_grads(W_in, W_out, contexts, centres, negatives)`"
     rng = np.random.default_rng(6)
-    V, D, C, k = 14, 3, 4, 2
+    V, D, C = 14, 3, 4
     W_in, W_out = rng.normal(size=(V, D)) * 0.5, rng.normal(size=(V, D)) * 0.5
     cases = [(rng.permutation(V)[:8].reshape(2, C), np.array([8, 9]), np.array([[10, 11], [12, 13]])),
              (np.array([[1, 2, 1, 3], [2, 2, 0, 4]]), np.array([5, 1]), np.array([[0, 5], [3, 3]]))]

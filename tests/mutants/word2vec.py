@@ -211,8 +211,8 @@ def cbow_contexts_one_by_one(W_in, W_out, contexts, centres, negatives):
 def cbow_example_loop(W_in, W_out, contexts, centres, negatives):
     loss, dW_in, dW_out = 0.0, np.zeros_like(W_in), np.zeros_like(W_out)
     for ctx, c, negs in zip(contexts, centres, negatives):
-        l, di, do = _cbow(W_in, W_out, ctx[None, :], np.array([c]), negs[None, :])
-        loss, dW_in, dW_out = loss + l, dW_in + di, dW_out + do
+        part, di, do = _cbow(W_in, W_out, ctx[None, :], np.array([c]), negs[None, :])
+        loss, dW_in, dW_out = loss + part, dW_in + di, dW_out + do
     return loss, dW_in, dW_out
 
 
