@@ -19,6 +19,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from helpers.activations import sigmoid
+
 Array = np.ndarray
 
 
@@ -63,12 +65,6 @@ def sigmoid_backward(y: Array, dout: Array) -> Array:
 def tanh_backward(y: Array, dout: Array) -> Array:
     """y = tanh(x). The local gradient 1 − y² reuses the forward output y. Returns dx, y's shape."""
     return dout * (1.0 - y ** 2)
-
-
-def sigmoid(x: Array) -> Array:
-    """1 / (1 + e^(−x)) without overflow for large |x|; any shape."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def softmax_with_loss(Z: Array, labels: Array) -> tuple[float, Array]:

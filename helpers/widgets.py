@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from helpers import plotting
+from helpers.activations import sigmoid
 from helpers.timing import time_methods
 
 
@@ -33,13 +34,9 @@ def timing_explorer(K: int = 250, H: int = 20) -> widgets.Widget:
     return widgets.interactive(retime, {"manual": True, "manual_name": "Time it"}, N=slider)
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-z))
-
-
 # The activations lesson 2's widget offers: name -> (f, f'), both elementwise functions of z.
 ACTIVATIONS = {
-    "sigmoid": (_sigmoid, lambda z: _sigmoid(z) * (1 - _sigmoid(z))),
+    "sigmoid": (sigmoid, lambda z: sigmoid(z) * (1 - sigmoid(z))),
     "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
     "ReLU": (lambda z: np.maximum(z, 0.0), lambda z: (z > 0).astype(float)),
 }

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from helpers.activations import sigmoid
+
 # ----- the exercises' reference answers -------------------------------------------------------
 
 def embedding_forward(W: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -54,12 +56,6 @@ def sample_negatives(counts: np.ndarray, positives: np.ndarray, k: int, rng: np.
         negatives[clash] = rng.choice(len(p), size=int(clash.sum()), p=p)
         clash = negatives == positives[:, None]
     return negatives
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(−x)) without overflow for large |x|, elementwise."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def bce_with_logits(s: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -11,6 +11,7 @@ from typing import Any, Callable
 import numpy as np
 
 from helpers import graph
+from helpers.activations import sigmoid
 from helpers.checks.core import CheckFailed, call_student, expect_array, expect_close, expect_finite, passed
 
 
@@ -29,10 +30,6 @@ def _scalar(value: Any, what: str) -> np.ndarray:
         return np.array(float(np.asarray(value).reshape(())), dtype=np.float64)
     raise CheckFailed(what, f"is a {type(value).__name__}; expected one number.",
                       "A loss is a single float: average the per-example losses with .mean().")
-
-
-def _sig(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 # --- single nodes -----------------------------------------------------------------------------------
@@ -164,9 +161,9 @@ def check_sum_backward(sum_backward: Callable) -> None:
 def check_sigmoid_backward(sigmoid_backward: Callable) -> None:
     what = "`sigmoid_backward(y, dout)`"
     rng = np.random.default_rng(6)
-    y, dout = _sig(rng.normal(size=(2, 4))), rng.normal(size=(2, 4))
+    y, dout = sigmoid(rng.normal(size=(2, 4))), rng.normal(size=(2, 4))
     dx = call_student(sigmoid_backward, y, dout)
-    s = _sig(y)
+    s = sigmoid(y)
     expect_close(dx, dout * y * (1 - y), what, mistakes=[
         ("y is already the sigmoid's output: the local gradient is y (1 − y). You applied the sigmoid "
          "to it again.", dout * s * (1 - s)),
@@ -329,7 +326,7 @@ def _classifier_formulas(X: np.ndarray, y: np.ndarray, W: np.ndarray, b: np.ndar
     loss, dW, db, du = 0.0, np.zeros_like(W), np.zeros_like(b), np.zeros_like(u)
     for x, label in zip(X, y):
         h = np.tanh(x @ W + b)
-        p = _sig(h @ u)
+        p = sigmoid(h @ u)
         loss -= (label * np.log(p) + (1 - label) * np.log(1 - p)) / N
         delta = u * (1 - h ** 2)          # ∂s/∂z
         dW += (p - label) / N * np.outer(x, delta)   # ∂s/∂W = x δᵀ in the row layout
@@ -353,7 +350,7 @@ def check_window_classifier_grads(window_classifier_grads: Callable) -> None:
         raise CheckFailed(what, "must return grads as a dict with keys 'W', 'b' and 'u'.",
                           'For example: return loss, {"W": dW, "b": db, "u": du}.')
     h = np.tanh(X @ W + b)
-    ds = (_sig(h @ u) - y) / N
+    ds = (sigmoid(h @ u) - y) / N
     hints = {
         "W": {(H, K): "dW must have W's shape (K, H): dW = Xᵀ dZ (the MatMul rule), not its transpose."},
         "b": {(N, H): "b was added to every row: a hidden Repeat (broadcasting), so db is the Sum of dZ over "

@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from helpers.activations import sigmoid
 from helpers.checks.core import CheckFailed, call_student, describe, expect_array, expect_close, passed
 from helpers.checks.loops import expect_no_loops
 from helpers.gradcheck import numerical_jacobian as _reference_jacobian
@@ -27,10 +28,6 @@ FULL_FOR_DIAGONAL = "This is a full matrix where a diagonal was meant"
 DIAGONAL_FOR_FULL = "This is only the diagonal where the full matrix was meant"
 JACOBIAN_FORM = "This is the Jacobian form where the shape convention was asked"
 SUMMED = "This is summed over the batch where it should be averaged"
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
 
 
 def _off_diagonal_is_zero(a: np.ndarray) -> bool:
@@ -58,7 +55,7 @@ def check_sigmoid_jacobian(sigmoid_jacobian: Callable) -> None:
         (1, n): f"{DIAGONAL_FOR_FULL}: a row of derivatives is not the n×n Jacobian; put them on the "
                 "diagonal of a matrix with np.diag.",
     })
-    s = _sigmoid(z)
+    s = sigmoid(z)
     want = np.diag(s * (1 - s))
     if not _off_diagonal_is_zero(out):
         raise CheckFailed(what, "has non-zero entries off the diagonal.",
@@ -126,7 +123,7 @@ def check_hidden_jacobian(hidden_jacobian: Callable) -> None:
                   "(n, m) matrix diag(σ'(z)) W.",
         })
         z = W @ x + b
-        s = _sigmoid(z)
+        s = sigmoid(z)
         d = s * (1 - s)
         want = d[:, None] * W
         mistakes = [
@@ -151,7 +148,7 @@ def check_hidden_jacobian(hidden_jacobian: Callable) -> None:
 
 def _window_reference(x: np.ndarray, W: np.ndarray, b: np.ndarray, u: np.ndarray) -> dict:
     z = W @ x + b
-    h = _sigmoid(z)
+    h = sigmoid(z)
     delta = u * h * (1 - h)
     return {"z": z, "h": h, "delta": delta}
 
@@ -259,8 +256,8 @@ def check_batch_gradients(batch_gradients: Callable) -> None:
     y = np.array([1.0, 0.0, 0.0, 1.0, 0.0, 1.0])
     names = ["grad_W", "grad_b", "grad_u"]
     grad_W, grad_b, grad_u = _unpack(call_student(batch_gradients, X, y, W, b, u), names, what)
-    H = _sigmoid(X @ W.T + b)                      # (N, n)
-    p = _sigmoid(H @ u)                            # (N,)
+    H = sigmoid(X @ W.T + b)                      # (N, n)
+    p = sigmoid(H @ u)                            # (N,)
     g = (p - y) / N                                # ∂J/∂s_k for the mean loss J
     Delta = g[:, None] * u * H * (1 - H)           # (N, n)
     Delta_s = u * H * (1 - H)                      # the same without the loss: gradients of the scores

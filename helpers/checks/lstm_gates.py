@@ -11,12 +11,9 @@ from typing import Callable
 
 import numpy as np
 
+from helpers.activations import sigmoid
 from helpers.checks.core import CheckFailed, call_student, expect_array, expect_close, passed
 from helpers.checks.loops import expect_no_loops
-
-
-def _sigmoid(a: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-a))
 
 
 def _tuple(result: object, names: tuple[str, ...], what: str) -> tuple:
@@ -69,7 +66,7 @@ def _gates(x, h_prev, W, b, order="figo", inputs=None):
     a = (np.concatenate([x, h_prev], axis=1) if inputs is None else inputs) @ W + b
     H = h_prev.shape[1]
     blocks = dict(zip(order, (a[:, k * H:(k + 1) * H] for k in range(4))))
-    return _sigmoid(blocks["f"]), _sigmoid(blocks["i"]), np.tanh(blocks["g"]), _sigmoid(blocks["o"])
+    return sigmoid(blocks["f"]), sigmoid(blocks["i"]), np.tanh(blocks["g"]), sigmoid(blocks["o"])
 
 
 def _lstm_step(x, h_prev, c_prev, W, b, order="figo"):
@@ -142,7 +139,7 @@ def check_rnn_step(rnn_step: Callable) -> None:
         ("W_h is transposed: the batch keeps one example per row, so multiply h_prev @ Wh, not Wh.T.",
          np.tanh(h_prev @ Wh.T + x @ Wx + b)),
         ("That is a sigmoid; the vanilla RNN squashes with tanh, whose values lie in (−1, 1).",
-         _sigmoid(h_prev @ Wh + x @ Wx + b)),
+         sigmoid(h_prev @ Wh + x @ Wx + b)),
     ])
     expect_no_loops(rnn_step)
     passed(what)
@@ -281,7 +278,7 @@ def check_lstm_step(lstm_step: Callable) -> None:
             ("The forget gate is missing: c_t = f ∘ c_{t−1} + i ∘ g.", c_prev + i * g),
             (rows, sf * c_prev + si * sg),
             ("The candidate g uses a sigmoid; it takes tanh, so it can move the cell down as well as up.",
-             f * c_prev + i * _sigmoid(a[:, 2 * H:3 * H])),
+             f * c_prev + i * sigmoid(a[:, 2 * H:3 * H])),
         ],
         "h": [(wrong_order, _lstm_step(x, h_prev, c_prev, W, b, order)[0]) for order in orders] + [
             ("You used c_t instead of tanh(c_t) for h_t: the output is h_t = o ∘ tanh(c_t).", o * c),
