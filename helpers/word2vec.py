@@ -49,7 +49,11 @@ def sample_negatives(counts: np.ndarray, positives: np.ndarray, k: int, rng: np.
     counts: (V,) word counts; positives: (B,) word indices. Returns (B, k) integer word indices.
     A draw that hits its row's positive is drawn again, so row b follows p(w) / (1 − p(positive_b)).
     """
-    p = noise_distribution(counts)
+    return draw_excluding(noise_distribution(counts), positives, k, rng)
+
+
+def draw_excluding(p: np.ndarray, positives: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """k words per positive drawn from p: (V,), redrawing any draw equal to its row's positive. Returns (B, k)."""
     negatives = rng.choice(len(p), size=(len(positives), k), p=p)
     clash = negatives == positives[:, None]
     while clash.any():

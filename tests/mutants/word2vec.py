@@ -1,6 +1,7 @@
 """Typical wrong answers to lesson 4 (04_word2vec)."""
 import numpy as np
 
+from helpers.word2vec import draw_excluding
 from tests.mutants import Mutant
 
 NOTEBOOK = "04_word2vec/word2vec.ipynb"
@@ -55,21 +56,12 @@ def embedding_backward_loop(grad_out, idx, V):
 
 # sample_negatives(counts, positives, k, rng) -> (B, k)
 
-def _redraw(p, positives, k, rng):
-    negatives = rng.choice(len(p), size=(len(positives), k), p=p)
-    clash = negatives == positives[:, None]
-    while clash.any():
-        negatives[clash] = rng.choice(len(p), size=int(clash.sum()), p=p)
-        clash = negatives == positives[:, None]
-    return negatives
-
-
 def sample_negatives_without_power(counts, positives, k, rng):
-    return _redraw(counts / counts.sum(), positives, k, rng)
+    return draw_excluding(counts / counts.sum(), positives, k, rng)
 
 
 def sample_negatives_uniform(counts, positives, k, rng):
-    return _redraw(np.full(len(counts), 1 / len(counts)), positives, k, rng)
+    return draw_excluding(np.full(len(counts), 1 / len(counts)), positives, k, rng)
 
 
 def sample_negatives_keeps_positive(counts, positives, k, rng):
@@ -79,7 +71,7 @@ def sample_negatives_keeps_positive(counts, positives, k, rng):
 
 def sample_negatives_flat(counts, positives, k, rng):
     p = counts ** 0.75 / (counts ** 0.75).sum()
-    return _redraw(p, positives, k, rng).reshape(-1)
+    return draw_excluding(p, positives, k, rng).reshape(-1)
 
 
 def sample_negatives_excludes_first_positive_only(counts, positives, k, rng):
