@@ -1,7 +1,9 @@
-"""The `course` command: release student notebooks and validate a notebook, with nbgrader doing the work.
+"""The `course` command: release, validate and grade, with nbgrader doing the work.
 
     course release [LESSON ...] [--out DIR]   regenerate notebooks/ (or DIR) from solutions/
     course validate NOTEBOOK                  run a notebook's tests; exit 1 if any fails
+    course grade LESSON SUBMISSIONS [--out DIR] [--jobs N] [--student ID]
+                                              grade a class: grades.csv, feedback, a class report
 """
 from __future__ import annotations
 
@@ -81,7 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     rel.add_argument("--out", type=Path, help="write here instead of notebooks/")
     val = commands.add_parser("validate", help="run a notebook's tests; exit 1 if any fails")
     val.add_argument("notebook", type=Path)
+    _add_grade_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "grade":
+        return _grade(args, parser)
     if args.command == "release":
         unknown = set(args.lessons) - set(lessons())
         if unknown:
@@ -90,6 +95,50 @@ def main(argv: list[str] | None = None) -> int:
         release(args.lessons or lessons(), args.out)
         return 0
     return 0 if validate(args.notebook) else 1
+
+
+def _add_grade_parser(commands) -> None:
+    from helpers.grading.collect import DEFAULT_PATTERN
+    from helpers.grading.sandbox import Limits
+
+    default = Limits()
+    grade = commands.add_parser(
+        "grade", help="grade a class's submissions: grades.csv, feedback, a class report",
+        description="Import, screen, autograde (in a sandbox) and give feedback to every submission of a lesson. "
+                    "Exit status 0 when every submission got a row in grades.csv (broken ones are marked "
+                    "'needs manual grading'), 1 when the grader itself could not do its job.")
+    grade.add_argument("lesson", help="lesson folder in solutions/, e.g. 01_matrix_vs_loop")
+    grade.add_argument("submissions", type=Path,
+                       help="nbgrader's submitted/ tree, a folder of notebooks or a .zip (student id in each file name)")
+    grade.add_argument("--out", type=Path, default=Path("grading"),
+                       help="the nbgrader course folder to grade in (default: ./grading)")
+    grade.add_argument("--jobs", type=int, default=1, help="grade in N processes (default 1)")
+    grade.add_argument("--student", help="regrade only this student")
+    grade.add_argument("--pattern", default=DEFAULT_PATTERN,
+                       help="regular expression with a student_id group, matched against each file's path")
+    grade.add_argument("--cell-timeout", type=int, default=default.cell_seconds, help="seconds per cell")
+    grade.add_argument("--notebook-timeout", type=int, default=default.notebook_seconds, help="seconds per notebook")
+    grade.add_argument("--memory", type=int, default=default.memory_mb, help="MiB per kernel")
+    grade.add_argument("--processes", type=int, default=default.processes, help="processes per kernel")
+
+
+def _grade(args, parser) -> int:
+    from helpers.grading.grade import GradingError, grade
+    from helpers.grading.sandbox import Limits
+
+    if args.lesson not in lessons():
+        parser.error(f"no such lesson in solutions/: {args.lesson} (lessons: {', '.join(lessons())})")
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, not {args.jobs}")
+    limits = Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout, memory_mb=args.memory,
+                    processes=args.processes)
+    try:
+        grade(args.lesson, args.submissions, args.out, root=ROOT, jobs=args.jobs, student=args.student,
+              limits=limits, pattern=args.pattern)
+    except (GradingError, FileNotFoundError, ValueError) as error:
+        print(f"course grade: {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

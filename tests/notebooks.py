@@ -64,3 +64,14 @@ def reference_namespace(path: Path) -> dict:
     for name, (solution, _) in exercises(path).items():
         run_source(solution, namespace, f"<solution {path.parent.name}/{name}>")
     return namespace
+
+
+def solved(lesson: str) -> "nbformat.NotebookNode":
+    """What a student who solved every exercise submits: the released notebook with the reference answers."""
+    source = next((SOLUTIONS / lesson).glob("*.ipynb"))
+    answers = {nbgrader(c)["grade_id"]: c.source for c in read(source).cells if nbgrader(c).get("solution")}
+    notebook = read(RELEASED / lesson / source.name)
+    for cell in notebook.cells:
+        if nbgrader(cell).get("solution"):
+            cell.source = answers[nbgrader(cell)["grade_id"]]
+    return notebook

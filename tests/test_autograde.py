@@ -1,45 +1,34 @@
-"""Real nbgrader on the course's layout: generate_assignment, then autograde two fake students.
+"""`course grade` on every lesson: a solved notebook gets full marks, the unfilled one gets 0.
 
-`ada` submits the solution notebook and must get full marks; `bob` submits the unfilled released
-stub and must get zero. It runs in a copy of the course so the repository stays untouched.
+This also proves that grading runs only what the grades need without breaking any lesson: the
+solved notebook's every test passes though its demonstrations are skipped.
 """
-import shutil
+import csv
 import subprocess
-import sys
-from pathlib import Path
 
+import nbformat
 import pytest
-from nbgrader.api import Gradebook
 
-from tests.notebooks import ROOT, grade_cell_ids, nbgrader, read, solution_notebooks
+from tests.notebooks import COURSE, RELEASED, ROOT, grade_cell_ids, nbgrader, read, solution_notebooks, solved
 
 pytestmark = pytest.mark.slow
-NBGRADER = [str(Path(sys.executable).parent / "nbgrader")]
-
-
-@pytest.fixture
-def course(tmp_path: Path) -> Path:
-    shutil.copytree(ROOT / "solutions", tmp_path / "solutions")
-    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
-    return tmp_path
 
 
 @pytest.mark.parametrize("source", solution_notebooks(), ids=lambda p: p.parent.name)
-def test_autograde_gives_full_marks_to_the_solution_and_zero_to_the_stub(course, source):
+def test_course_grade_gives_full_marks_to_the_solution_and_zero_to_the_stub(tmp_path, source):
     lesson, name = source.parent.name, source.name
-    subprocess.run(NBGRADER + ["generate_assignment", lesson, "--force"], cwd=course, check=True)
-    submissions = {"ada": course / "solutions" / lesson / name, "bob": course / "notebooks" / lesson / name}
-    for student, notebook in submissions.items():
-        folder = course / "submitted" / student / lesson
-        folder.mkdir(parents=True)
-        shutil.copy(notebook, folder / name)
-    subprocess.run(NBGRADER + ["autograde", lesson], cwd=course, check=True)
+    (tmp_path / "class").mkdir()
+    nbformat.write(solved(lesson), tmp_path / "class" / f"ada_{name}")
+    nbformat.write(read(RELEASED / lesson / name), tmp_path / "class" / f"bob_{name}")
+    run = subprocess.run([COURSE, "grade", lesson, str(tmp_path / "class"), "--out", str(tmp_path / "out"),
+                          "--jobs", "2"], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
 
     points = sum(nbgrader(c)["points"] for c in read(source).cells if nbgrader(c).get("grade"))
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        ada, bob = (gradebook.find_submission(lesson, s) for s in ("ada", "bob"))
-        assert ada.max_score == bob.max_score == points
-        assert ada.score == points, "the solution notebook lost points"
-        assert bob.score == 0, "the unfilled stub earned points"
-        graded = {g.name for g in gradebook.find_submission_notebook(name.removesuffix(".ipynb"), lesson, "bob").grades}
-        assert graded == set(grade_cell_ids(source))
+    with (tmp_path / "out" / "reports" / lesson / "grades.csv").open() as rows:
+        grades = {row["student"]: row for row in csv.DictReader(rows)}
+    assert grades["ada"]["status"] == grades["bob"]["status"] == "graded", run.stdout
+    assert float(grades["ada"]["max_score"]) == float(grades["bob"]["max_score"]) == points
+    assert float(grades["ada"]["score"]) == points, f"the solution lost points: {grades['ada']}"
+    assert float(grades["bob"]["score"]) == 0, "the unfilled stub earned points"
+    assert [c for c in grades["ada"] if c.startswith("test_")] == grade_cell_ids(source)

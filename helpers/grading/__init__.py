@@ -1,0 +1,9 @@
+"""Grading a whole class with nbgrader: `course grade LESSON SUBMISSIONS`.
+
+collect      find each student's notebook in a folder, a .zip or nbgrader's submitted/ tree
+screen       read a submission before running it: broken notebook, missing or altered cells, tampering
+sandbox      the kernel a submission runs in: time, memory and process limits, no network
+cells        nbgrader preprocessors: run only what grading needs, keep hidden tests out of feedback
+autograde    nbgrader's autograde and feedback, sharded over processes, merged into one gradebook
+report       grades.csv, the class report and the summary
+"""

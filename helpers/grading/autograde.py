@@ -1,0 +1,246 @@
+"""Autograding a class with nbgrader, in parallel, without trusting what the notebooks do.
+
+nbgrader autogrades one notebook at a time. Here the students are dealt round-robin into shards,
+one per job; each shard is an nbgrader course folder of its own (a copy of the gradebook, its
+students' submissions) graded by nbgrader's own API in a separate process, and the results are
+merged into the main gradebook through nbgrader's Gradebook API. Every kernel is the sandbox of
+`helpers.grading.sandbox`; a watchdog kills a kernel that outlives the whole-notebook limit.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import re
+import shutil
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.apps import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, Execute, GetGrades,
+                                    IgnorePattern, LimitOutput, SaveAutoGrades)
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from sqlalchemy.exc import SAWarning
+from traitlets.config import Config
+
+from helpers.grading import sandbox
+from helpers.grading.cells import HideHiddenTracebacks, RestoreDemoCells, SkipDemoCells
+
+COURSE_ID = "loops-to-attention"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+TIMEOUT_ERRORS = {"CellTimeoutError", "KeyboardInterrupt"}
+
+
+@dataclass
+class Outcome:
+    """What grading one student's notebook gave (before merging into the main gradebook)."""
+    student: str
+    graded: bool = False                                  # nbgrader produced an autograded notebook
+    problems: list[str] = field(default_factory=list)     # what went wrong while running it
+    errors: dict[str, str] = field(default_factory=dict)  # test grade_id -> the error it printed
+
+
+def db_url(folder: Path) -> str:
+    return f"sqlite:///{folder / 'gradebook.db'}"
+
+
+def grading_config(root: Path, source: Path, release: Path, limits: sandbox.Limits,
+                   instructor_sources: list[str]) -> Config:
+    """nbgrader configuration for a course folder `root` grading in the sandbox."""
+    c = Config()
+    c.CourseDirectory.root = str(root)
+    c.CourseDirectory.course_id = COURSE_ID
+    c.CourseDirectory.source_directory = str(source)
+    c.CourseDirectory.release_directory = str(release)
+    c.Execute.timeout = limits.cell_seconds
+    c.Execute.kernel_name = sandbox.KERNEL_NAME
+    c.KernelManager.transport = "ipc"               # Unix sockets: they work across the network namespace
+    c.KernelManager.ip = str(Path(os.environ["JUPYTER_RUNTIME_DIR"]) / f"ipc-{root.name}")   # absolute socket paths
+    c.OverwriteCells.add_missing_cells = True
+    c.SkipDemoCells.instructor_sources = instructor_sources
+    c.Autograde.autograde_preprocessors = [SkipDemoCells, Execute, RestoreDemoCells, IgnorePattern,
+                                           ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+                                           AssignLatePenalties, CheckCellMetadata]
+    c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, HideHiddenTracebacks, CSSHTMLHeaderPreprocessor]
+    c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+    return c
+
+
+def api_for(config: Config, log: logging.Logger) -> NbGraderAPI:
+    return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config, log=log)
+
+
+def quiet_logger(name: str) -> logging.Logger:
+    log = logging.getLogger(name)
+    log.propagate = False
+    log.setLevel(logging.INFO)
+    if not log.handlers:
+        log.addHandler(logging.NullHandler())
+    return log
+
+
+def grade_shard(lesson: str, shard: Path, students: list[str], config: Config, limits: sandbox.Limits,
+                progress) -> list[Outcome]:
+    """Autograde `students` in the course folder `shard`, one at a time, then generate their feedback."""
+    api = api_for(config, quiet_logger(f"l2a.grading.{shard.name}"))
+    outcomes = []
+    for student in students:
+        tag = f"{os.getpid()}-{re.sub(r'[^A-Za-z0-9]', '_', student)}"
+        os.environ[sandbox.TAG_VARIABLE] = tag
+        expired = threading.Event()
+
+        def expire(tag: str = tag, expired: threading.Event = expired) -> None:
+            expired.set()
+            sandbox.kill_kernel(tag)
+
+        watchdog = threading.Timer(limits.notebook_seconds, expire)
+        watchdog.start()
+        try:
+            result = api.autograde(lesson, student, force=True, create=True)
+        finally:
+            watchdog.cancel()
+            sandbox.remove_cgroups(tag)
+        outcomes.append(_outcome(lesson, shard, student, result, expired.is_set(), limits))
+        progress.put(("graded", student))
+    api.generate_feedback(lesson, force=True)       # one HTML exporter for the whole shard
+    for outcome in outcomes:
+        if outcome.graded and not list((shard / "feedback" / outcome.student / lesson).glob("*.html")):
+            outcome.problems.append("feedback could not be generated (see the grading log)")
+    return outcomes
+
+
+def _last_line(result: dict) -> str:
+    """The last exception nbgrader logged, skipping its 'see the above traceback' wrapper."""
+    text = ((result.get("log") or "") + "\n" + (result.get("error") or "")).splitlines()
+    exceptions = [line.strip() for line in text if re.match(r"\s*([\w.]+(Error|Exception|Exit|Interrupt))\b", line)
+                  and "see the the above traceback" not in line and "see the above traceback" not in line]
+    return (exceptions or ["no message"])[-1][:300]
+
+
+def _outcome(lesson: str, shard: Path, student: str, result: dict, expired: bool, limits: sandbox.Limits) -> Outcome:
+    outcome = Outcome(student)
+    notebooks = sorted((shard / "autograded" / student / lesson).glob("*.ipynb"))
+    if expired:
+        outcome.problems.append(f"time limit: still running after {limits.notebook_seconds} s, the kernel was killed")
+    if not result["success"] or not notebooks:
+        if not expired:
+            log = (result.get("log") or "") + (result.get("error") or "")
+            if "CellTimeoutError" in log:
+                outcome.problems.append(f"a cell timed out (over {limits.cell_seconds} s) and ignored the interrupt; "
+                                        "grading stopped")
+            elif "Kernel died" in log or "DeadKernelError" in log:
+                outcome.problems.append("the kernel died while running (out of memory, os._exit, or a crash)")
+            else:
+                outcome.problems.append(f"nbgrader failed: {_last_line(result)}")
+        return outcome
+    outcome.graded = True
+    for notebook in notebooks:
+        for cell in nbformat.read(notebook, as_version=4).cells:
+            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            if any(o.get("ename") in TIMEOUT_ERRORS for o in errors):
+                outcome.problems.append(f"a cell timed out (over {limits.cell_seconds} s) and was interrupted")
+            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            if errors and grade_id and cell.metadata["nbgrader"].get("grade"):
+                outcome.errors[grade_id] = ANSI.sub("", "\n".join(line for o in errors for line in o.get("traceback", [])
+                                                                   ) or f"{errors[0].get('ename')}")
+    outcome.problems = list(dict.fromkeys(outcome.problems))
+    return outcome
+
+
+def _worker(lesson, shard, students, config, limits, log_file, progress, results) -> None:
+    """A shard's process: nbgrader's and the kernels' chatter goes to log_file, outcomes to `results`."""
+    descriptor = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(descriptor, 1)
+    os.dup2(descriptor, 2)
+    results.put((shard.name, grade_shard(lesson, shard, students, config, limits, progress)))
+
+
+def prepare_shards(out: Path, lesson: str, students: list[str], jobs: int) -> list[tuple[Path, list[str]]]:
+    """Deal students round-robin into `jobs` course folders under out/.l2a/shards, each with a gradebook copy."""
+    shards = []
+    root = out / ".l2a" / "shards"
+    shutil.rmtree(root, ignore_errors=True)
+    count = max(1, min(jobs, len(students)))
+    for number in range(count):
+        shard, mine = root / str(number), students[number::count]
+        (shard / "submitted").mkdir(parents=True)
+        shutil.copy(out / "gradebook.db", shard / "gradebook.db")
+        for student in mine:
+            (shard / "submitted" / student).mkdir()
+            (shard / "submitted" / student / lesson).symlink_to(out / "submitted" / student / lesson)
+        shards.append((shard, mine))
+    return shards
+
+
+def run_shards(lesson: str, shards: list[tuple[Path, list[str]]], configs: list[Config], limits: sandbox.Limits,
+               log_dir: Path, on_progress) -> tuple[dict[str, Outcome], list[str]]:
+    """Grade every shard in its own process; return outcomes by student and the shards that crashed."""
+    context = multiprocessing.get_context("fork")
+    progress, results = context.Queue(), context.Queue()
+    workers = []
+    for (shard, students), config in zip(shards, configs):
+        worker = context.Process(target=_worker, args=(lesson, shard, students, config, limits,
+                                                       str(log_dir / f"grading-{shard.name}.log"), progress, results))
+        worker.start()
+        workers.append(worker)
+    outcomes: dict[str, Outcome] = {}
+    finished: set[str] = set()
+    while len(finished) < len(workers):
+        while not progress.empty():
+            on_progress(progress.get()[1])
+        while not results.empty():
+            name, shard_outcomes = results.get()
+            finished.add(name)
+            outcomes.update({o.student: o for o in shard_outcomes})
+        if all(not w.is_alive() for w in workers) and results.empty():
+            break
+        time.sleep(0.1)
+    while not progress.empty():
+        on_progress(progress.get()[1])
+    for worker in workers:
+        worker.join()
+    crashed = [shard.name for shard, _ in shards if shard.name not in finished]
+    return outcomes, crashed
+
+
+def merge(out: Path, shard: Path, lesson: str, student: str, flagged: bool) -> None:
+    """Copy one student's grades, comments, autograded notebook and feedback from a shard into `out`."""
+    for kind in ("autograded", "feedback"):
+        target = out / kind / student / lesson
+        shutil.rmtree(target, ignore_errors=True)
+        if (shard / kind / student / lesson).is_dir():
+            shutil.copytree(shard / kind / student / lesson, target)
+    with warnings.catch_warnings(), Gradebook(db_url(shard), COURSE_ID) as part, \
+            Gradebook(db_url(out), COURSE_ID) as main:
+        warnings.simplefilter("ignore", SAWarning)       # nbgrader's own autoflush warnings
+        graded = part.find_submission(lesson, student)
+        main.update_or_create_student(student)
+        main.update_or_create_submission(lesson, student, timestamp=graded.timestamp)
+        for notebook in graded.notebooks:
+            target = main.find_submission_notebook(notebook.name, lesson, student)
+            target.flagged = flagged
+            for grade in notebook.grades:
+                copy = main.find_grade(grade.name, notebook.name, lesson, student)
+                copy.auto_score, copy.manual_score = grade.auto_score, grade.manual_score
+                copy.needs_manual_grade = grade.needs_manual_grade
+            for comment in notebook.comments:
+                copy = main.find_comment(comment.name, notebook.name, lesson, student)
+                copy.auto_comment, copy.manual_comment = comment.auto_comment, comment.manual_comment
+        main.db.commit()
+
+
+def scores(out: Path, lesson: str, student: str) -> tuple[float, float, dict[str, float]] | None:
+    """(score, max score, points per test cell) from the main gradebook, or None if never graded."""
+    with Gradebook(db_url(out), COURSE_ID) as gradebook:
+        try:
+            submission = gradebook.find_submission(lesson, student)
+        except MissingEntry:
+            return None
+        points = {g.name: g.score for nb in submission.notebooks for g in nb.grades}
+        return submission.score, submission.max_score, points
