@@ -9,6 +9,7 @@ makes). Root only, since the hub spawns servers as other users: skipped elsewher
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
@@ -40,10 +41,13 @@ FORMGRADER = f"/services/{COURSE_ID}/formgrader"
 PASSWORD = secrets.token_urlsafe(12)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _free_ports(count: int) -> list[int]:
+    """Distinct free ports on 127.0.0.1 (all held open while choosing, so none repeats)."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
 
 
 def _require(condition: bool, reason: str) -> None:
@@ -54,11 +58,11 @@ def _require(condition: bool, reason: str) -> None:
 
 
 class Hub:
-    """A running JupyterHub with deploy/jupyterhub_config.py, plus an admin API token for the test."""
+    """JupyterHub with deploy/jupyterhub_config.py, plus a token for the test to manage users and servers."""
 
     def __init__(self, state: Path, env: dict[str, str]):
         self.state, self.admin_token = state, secrets.token_hex(32)
-        public, hub, proxy_api, formgrader = (_free_port() for _ in range(4))
+        public, hub, proxy_api, formgrader = _free_ports(4)
         self.ports = {public, hub, proxy_api, formgrader}
         self.url = f"http://127.0.0.1:{public}"
         config = state / "jupyterhub_config.py"
@@ -327,9 +331,14 @@ def _check_isolation(course: Path, exchange: Path, s1: str, s2: str) -> None:
     }
     for what, command in as_s2.items():
         assert _denied(accounts.run_as(s2, command)), f"student 2 could {what}"
-    # Unlistable inbound: a submission is found only by its name, which ends in a random part.
+    # Unlistable inbound: a submission is found only by its name, which ends in a random part, so
+    # student 2 can neither read nor delete student 1's by the part of the name they can know.
     _, _, _, random_part = submission.name.split("+")
     assert len(random_part) >= 12
+    pattern = f"'{inbound}'/{s1}+*"
+    assert accounts.run_as(s2, ["sh", "-c", f"cat {pattern}/{NOTEBOOK}"]).returncode != 0
+    accounts.run_as(s2, ["sh", "-c", f"rm -rf {pattern}"])
+    assert (submission / NOTEBOOK).is_file(), "student 2 deleted student 1's submission"
 
 
 def _check_limits(student: requests.Session, base: str, name: str) -> None:
