@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 CHROMIUM := /usr/bin/chromium
+PROXY := $(VENV)/node/node_modules/.bin/configurable-http-proxy
+PROXY_VERSION := 5.3.0
 # JupyterLab refuses to start as root unless told it may.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
@@ -12,14 +14,14 @@ LAB_FLAGS ?=
 TEST_FLAGS ?=
 BENCH_FLAGS ?=
 
-.PHONY: lab test bench release setup browser
+.PHONY: lab test bench release setup browser proxy
 
-setup: $(READY)
+setup: $(READY) proxy
 
 $(READY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --editable '.[test,bench]'
+	$(BIN)/python -m pip install --quiet --editable '.[test,bench,hub]'
 	touch $@
 
 lab: $(READY)
@@ -30,7 +32,13 @@ lab: $(READY)
 browser:
 	@test -x $(CHROMIUM) || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || echo "note: $(CHROMIUM) missing and not root: browser tests will be skipped (install Debian's chromium)"
 
-test: $(READY) browser
+# JupyterHub's proxy for tests/test_hub.py (and deploy/), from npm into the venv when npm is there.
+proxy: $(READY)
+	@if [ -x $(PROXY) ]; then :; \
+	elif command -v npm >/dev/null; then npm install --prefix $(VENV)/node --no-audit --no-fund --silent configurable-http-proxy@$(PROXY_VERSION); \
+	else echo "note: npm missing: the JupyterHub test will be skipped (install Node.js with npm)"; fi
+
+test: $(READY) browser proxy
 	mkdir -p .exchange
 	$(BIN)/python -m pytest $(TEST_FLAGS)
 

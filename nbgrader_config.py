@@ -17,8 +17,9 @@ c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "notebooks"
 
 # A writable exchange inside the checkout (created by `make lab`), so the Assignment List works
-# on a laptop without /srv/nbgrader.
-c.Exchange.root = os.path.join(HERE, ".exchange")
+# on a laptop without /srv/nbgrader. On a JupyterHub the hub sets COURSE_EXCHANGE to the shared
+# exchange (deploy/jupyterhub_config.py).
+c.Exchange.root = os.environ.get("COURSE_EXCHANGE", os.path.join(HERE, ".exchange"))
 
 # Per-cell time limit when validating and autograding; the slowest cell (lesson timing demos) takes seconds.
 c.Execute.timeout = 120

@@ -18,7 +18,8 @@ def _normalise(spec: str) -> tuple[str, str]:
 def test_conda_environment_matches_pip_dependencies():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    pip_side = {_normalise(s) for s in project["dependencies"] + extras["test"] + extras["bench"]}
+    optional = [spec for extra in extras.values() for spec in extra]
+    pip_side = {_normalise(s) for s in project["dependencies"] + optional}
     entries = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
     conda_side = {_normalise(e) for e in entries if isinstance(e, str)}
     conda_side -= {_normalise("python>=3.11"), ("pip", "")}
