@@ -10,6 +10,7 @@ makes). Root only, since the hub spawns servers as other users: skipped elsewher
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import pwd
@@ -30,7 +31,7 @@ import requests
 from nbgrader.api import Gradebook
 
 from tests import system_accounts as accounts
-from tests.notebooks import ROOT, nbgrader, read
+from tests.notebooks import ROOT, nbgrader, read, solved
 
 pytestmark = pytest.mark.slow
 COURSE_ID, LESSON, NOTEBOOK = "loops-to-attention", "01_matrix_vs_loop", "matrix_vs_loop.ipynb"
@@ -185,10 +186,13 @@ def _course_dir(grader: str) -> Path:
 
 
 def _grade(course_dir: Path, lesson: str, grader: str) -> None:
-    """Grade the collected submissions as the grader account: scores in gradebook.db, feedback/ for release."""
-    for step in ("autograde", "generate_feedback"):
-        accounts.run_as(grader, ["nbgrader", step, lesson], cwd=course_dir, env={"PATH": f"{BIN}:/usr/bin:/bin"},
-                        check=True)
+    """Grade the collected submissions as the grader account with the course's own command: scores in
+    gradebook.db, feedback/ for nbgrader's release_feedback, reports/<lesson>/grades.csv."""
+    accounts.run_as(grader, [str(BIN / "course"), "grade", lesson, str(course_dir / "submitted"), "--out",
+                             str(course_dir), "--jobs", "2"], cwd=course_dir, env={"PATH": f"{BIN}:/usr/bin:/bin"},
+                    check=True)
+    with (course_dir / "reports" / lesson / "grades.csv").open() as rows:
+        assert {row["status"] for row in csv.DictReader(rows)} == {"graded"}
 
 
 def _log_in(url: str, user: str, password: str) -> requests.Response:
@@ -288,7 +292,7 @@ def _walk_the_cycle(hub: Hub, course: Path, exchange: Path, people: dict[str, st
     # Both students fetch it; student 1 fills it in (the solution), student 2 submits the stub as fetched.
     for student, user in ((one, s1), (two, s2)):
         _assignment_action(student, base[user], "fetch")
-    solution = read(ROOT / "solutions" / LESSON / NOTEBOOK)
+    solution = solved(LESSON)
     saved = one.put(f"{base[s1]}/api/contents/{LESSON}/{NOTEBOOK}", json={"type": "notebook", "content": solution},
                     timeout=30)
     assert saved.ok, saved.text
