@@ -323,7 +323,7 @@ def _cbow_step(W_in, W_out, window_ids, real, negatives, lr) -> float:
     count = real.sum(axis=1)
     has_context = count > 0
     mean_weights = real / np.maximum(count, 1).astype(np.float32)[:, None]     # (N, 2w+1), rows sum to 1 or 0
-    h = np.zeros((M * G, D), np.float32)                                      # whole groups; extra rows stay 0
+    h = np.zeros((M * G, D), W_in.dtype)                                      # whole groups; extra rows stay 0
     h[:N] = np.matmul(mean_weights[:, None, :], _band(np.take(W_in, window_ids, axis=0), N))[:, 0]
     groups = h.reshape(M, G, D)
     u = np.take(W_out, centres, axis=0)                                       # (N, D)
