@@ -7,6 +7,12 @@ words in CBOW); `W_out` (V, D) the vectors of words being predicted. The embeddi
 The reference functions below are the answers to the notebook's exercises (the hidden tests and the
 benchmark use them). `train` is the reference trainer: vectorized mini-batches, float32, a learning
 rate that decays linearly to zero, and a text progress line with words/s and the loss.
+
+How the trainer keeps NumPy busy: each epoch draws every window and every negative at once (negatives
+from an alias table, constant time per draw). A batch is a run of consecutive centres, so their windows
+are overlapping slices of one block of N + 2w gathered rows, read through a strided view (`_band`);
+the gradient goes back through its adjoint (`_band_transpose`) and is added to those N + 2w rows, not
+to one row per (centre, context) pair. Rows are added with np.add.at on flat indices (`_scatter_add`).
 """
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from helpers.activations import sigmoid
 
@@ -176,119 +183,219 @@ def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
     return np.minimum((np.sqrt(f / sample) + 1) * sample / f, 1.0)
 
 
-def _windows(ids: np.ndarray, sentence: np.ndarray, start: int, stop: int, window: int,
-             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Context word indices (N, 2·window) of positions start..stop and which of them are real.
+def alias_table(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias table for drawing from p: (V,) in constant time per draw (Vose's construction).
 
-    Each centre draws its own window size in 1..window (nearer words count more, as in word2vec);
-    windows stop at sentence ends.
+    Returns (accept (V,), alias (V,)): pick a column i uniformly, keep i with probability accept[i],
+    otherwise take alias[i]. Column i holds 1/V of the probability: accept[i]/V for i itself and the
+    rest for alias[i], so every word ends up with exactly its p (to rounding).
     """
-    offsets = np.r_[-window:0, 1:window + 1]
-    centre = np.arange(start, stop)
-    pos = centre[:, None] + offsets
-    inside = (pos >= 0) & (pos < len(ids))
-    pos = np.where(inside, pos, centre[:, None])
-    reach = rng.integers(1, window + 1, size=len(centre))
-    valid = inside & (np.abs(offsets) <= reach[:, None]) & (sentence[pos] == sentence[centre][:, None])
-    return ids[pos], valid
+    V = len(p)
+    accept = [float(x) * V for x in p]
+    alias = list(range(V))
+    small = [i for i in range(V) if accept[i] < 1]
+    large = [i for i in range(V) if accept[i] >= 1]
+    while small and large:
+        s, big = small.pop(), large.pop()
+        alias[s] = big                                # column s: s itself, topped up with `big`
+        accept[big] -= 1 - accept[s]
+        (small if accept[big] < 1 else large).append(big)
+    for i in small + large:                           # left over from rounding: exactly full
+        accept[i] = 1.0
+    return np.array(accept), np.array(alias)
+
+
+def draw_alias(accept: np.ndarray, alias: np.ndarray, shape: tuple[int, ...],
+               rng: np.random.Generator) -> np.ndarray:
+    """Words drawn from the distribution of an alias table (see alias_table). Returns an int array of `shape`."""
+    column = rng.integers(len(accept), size=shape)
+    return np.where(rng.random(shape) < accept[column], column, alias[column])
+
+
+def epoch_windows(ids: np.ndarray, sentence: np.ndarray, window: int,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Every position's window at once: (padded ids (T + 2w,), real (T, 2w + 1) bool).
+
+    The window of position t is padded[t : t + 2w + 1] (the centre sits in the middle slot, never
+    real); slot j is a real context if it lies in t's sentence and within t's reach, which each
+    centre draws in 1..w (nearer words count more, as in word2vec). The w pads on each side belong
+    to no sentence.
+    """
+    width = 2 * window + 1
+    pad = np.full(window, -1, dtype=np.int64)
+    padded_ids = np.concatenate([np.zeros(window, ids.dtype), ids, np.zeros(window, ids.dtype)])
+    padded_sentence = np.concatenate([pad, sentence, pad])
+    offsets = np.arange(width) - window
+    reach = rng.integers(1, window + 1, size=len(ids))
+    real = ((sliding_window_view(padded_sentence, width) == sentence[:, None])
+            & (np.abs(offsets) <= reach[:, None]) & (offsets != 0))
+    return padded_ids, real
+
+
+def _band(X: np.ndarray, n: int) -> np.ndarray:
+    """The n windows of J consecutive rows of X: (n + J − 1, D) → a (n, J, D) view, [t, j] = X[t + j]."""
+    step, item = X.strides
+    return as_strided(X, shape=(n, X.shape[0] - n + 1, X.shape[1]), strides=(step, step, item), writeable=False)
+
+
+def _band_transpose(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The adjoint of weighting a band: G[q] = Σ_j weights[q − j, j] · values[q − j].
+
+    weights: (n, J); values: (n, D). Returns G: (n + J − 1, D), so that if out[t] = Σ_j weights[t, j] X[t + j]
+    (X: (n + J − 1, D)), G is the gradient w.r.t. X given values = the gradient w.r.t. out. Row q meets
+    values[q − J + 1 .. q], weighted along an anti-diagonal of `weights`: both are strided views of
+    zero-padded copies, and one batched product sums them.
+    """
+    n, J = weights.shape
+    pad = J - 1
+    w_pad = np.zeros((n + 2 * pad, J), weights.dtype)
+    w_pad[pad:pad + n] = weights
+    v_pad = np.zeros((n + 2 * pad, values.shape[1]), values.dtype)
+    v_pad[pad:pad + n] = values
+    item = w_pad.itemsize
+    # anti[q, i] = w_pad[q + i, pad − i], the weight that values[q + i − pad] (= v_pad[q + i]) carries to row q
+    anti = as_strided(w_pad.reshape(-1)[pad:], shape=(n + pad, J), strides=(J * item, pad * item), writeable=False)
+    return np.matmul(anti[:, None, :], _band(v_pad, n + pad))[:, 0]
+
+
+_PAIRED = {np.dtype(np.float32): np.complex64, np.dtype(np.float64): np.complex128}
 
 
 def _scatter_add(W: np.ndarray, rows: np.ndarray, grads: np.ndarray) -> None:
     """W[rows] += grads, adding repeated rows up. W: (V, D) C-contiguous; rows: (n,); grads: (n, D).
 
-    Flattened to 1-D indices, where NumPy's np.add.at has a fast path (several times faster than on rows).
+    np.add.at is fastest with 1-D indices, so rows become indices into W's flat elements. With D even,
+    each pair of neighbouring numbers is viewed as one complex number, which halves the number of indexed
+    additions: complex addition adds the two parts separately, so the sums are exactly the same.
     """
-    D = W.shape[1]
-    flat = (rows.astype(np.int64)[:, None] * D + np.arange(D)).reshape(-1)
-    np.add.at(W.reshape(-1), flat, grads.reshape(-1))
+    flat_W, flat_grads = W.reshape(-1), np.ascontiguousarray(grads, dtype=W.dtype).reshape(-1)
+    if W.shape[1] % 2 == 0 and W.dtype in _PAIRED:
+        flat_W, flat_grads = flat_W.view(_PAIRED[W.dtype]), flat_grads.view(_PAIRED[W.dtype])
+    per_row = len(flat_W) // len(W)
+    flat = (rows.astype(np.int64)[:, None] * per_row + np.arange(per_row)).reshape(-1)
+    np.add.at(flat_W, flat, flat_grads)
 
 
-def _skipgram_step(W_in, W_out, centres, ctx, valid, negatives, lr) -> float:
+def _skipgram_step(W_in, W_out, window_ids, real, negatives, lr) -> float:
     """One mini-batch of skip-gram with negative sampling. Returns the summed loss.
 
-    Each centre predicts its real contexts (`valid` marks them in the padded `ctx`); its k negatives
-    are shared by all its context pairs, so they weigh as many times as it has contexts and only
-    N·k rows (not pairs·k) are scattered into W_out.
+    window_ids: (N + 2w,) the words of the batch's N centres and w more on each side; real: (N, 2w+1)
+    which window slots are contexts; negatives: (N, k). Each centre scores its whole window at once;
+    its k negatives are shared by all its context pairs, so they weigh as many times as it has
+    contexts and only N·k rows (not pairs·k) are scattered into W_out.
     """
-    count = valid.sum(axis=1).astype(np.float32)                           # (N,) contexts per centre
-    v = W_in[centres]                                                      # (N, D)
-    U = W_out[ctx]                                                         # (N, 2w, D), padded
-    Un = W_out[negatives]                                                  # (N, k, D)
-    hit = ((negatives[:, :, None] == ctx[:, None, :]) & valid[:, None, :]).any(axis=2)   # negative = a real context
-    weight = np.where(hit, np.float32(0), count[:, None])                  # (N, k)
-    sig_pos = sigmoid(np.einsum("nd,njd->nj", v, U))
-    sig_neg = sigmoid(np.einsum("nd,nkd->nk", v, Un))
-    loss = float(-(np.log(sig_pos + 1e-7) * valid).sum() - (np.log(1 - sig_neg + 1e-7) * weight).sum())
-    g_pos = (sig_pos - 1) * valid * -lr                                    # −lr ∂L/∂score
+    N, width = real.shape
+    D = W_in.shape[1]
+    centres = window_ids[width // 2: width // 2 + N]
+    real_f = real.astype(np.float32)
+    v = np.take(W_in, centres, axis=0)                                     # (N, D)
+    U = _band(np.take(W_out, window_ids, axis=0), N)                       # (N, 2w+1, D): U[n, j] = u of slot j
+    Un = np.take(W_out, negatives, axis=0)                                 # (N, k, D)
+    hit = ((negatives[:, :, None] == sliding_window_view(window_ids, width)[:, None, :])
+           & real[:, None, :]).any(axis=2)                                 # a negative that is a real context
+    weight = np.where(hit, np.float32(0), real_f.sum(axis=1)[:, None])    # (N, k)
+    sig_pos = sigmoid(np.matmul(U, v[:, :, None])[:, :, 0])                # (N, 2w+1)
+    sig_neg = sigmoid(np.matmul(Un, v[:, :, None])[:, :, 0])               # (N, k)
+    loss = float(-(np.log(sig_pos + 1e-7) * real_f).sum() - (np.log(1 - sig_neg + 1e-7) * weight).sum())
+    g_pos = (sig_pos - 1) * real_f * -lr                                   # −lr ∂L/∂score
     g_neg = sig_neg * weight * -lr
-    dv = np.einsum("nj,njd->nd", g_pos, U) + np.einsum("nk,nkd->nd", g_neg, Un)
-    rows = np.concatenate([ctx[valid], negatives.reshape(-1)])
-    grads = np.concatenate([g_pos[valid][:, None] * v[np.nonzero(valid)[0]],
-                            (g_neg[:, :, None] * v[:, None, :]).reshape(-1, v.shape[1])])
-    _scatter_add(W_out, rows, grads)
+    dv = np.matmul(g_pos[:, None, :], U)[:, 0] + np.matmul(g_neg[:, None, :], Un)[:, 0]
+    _scatter_add(W_out, np.concatenate([window_ids, negatives.reshape(-1)]),
+                 np.concatenate([_band_transpose(g_pos, v), np.einsum("nk,nd->nkd", g_neg, v).reshape(-1, D)]))
     _scatter_add(W_in, centres, dv)
     return loss
 
 
-def _cbow_step(W_in, W_out, centres, ctx, valid, negatives, lr) -> float:
+def _cbow_step(W_in, W_out, window_ids, real, negatives, lr) -> float:
     """One mini-batch of CBOW: the mean of each centre's real context vectors predicts it against k
-    negatives; every context word receives 1/count of the gradient. Returns the summed loss."""
-    count = np.maximum(valid.sum(axis=1), 1).astype(np.float32)[:, None]
-    h = np.einsum("nj,njd->nd", valid.astype(np.float32), W_in[ctx]) / count    # (N, D)
-    targets = np.concatenate([centres[:, None], negatives], axis=1)            # (N, 1+k)
-    U = W_out[targets]
-    s = np.einsum("nd,nkd->nk", h, U)
-    real = np.concatenate([np.ones((len(centres), 1), bool), negatives != centres[:, None]], axis=1)
-    real &= valid.any(axis=1)[:, None]
-    y = np.zeros_like(s)
-    y[:, 0] = 1.0
-    loss, g = bce_with_logits(s, y)
-    g *= real * -lr                                                            # −lr ∂L/∂score
-    dh = np.einsum("nk,nkd->nd", g, U) / count                                 # (N, D), per context word
-    _scatter_add(W_out, targets.reshape(-1), (g[:, :, None] * h[:, None, :]).reshape(-1, h.shape[1]))
-    _scatter_add(W_in, ctx[valid], dh[np.nonzero(valid)[0]])
-    return float((loss * real).sum())
+    negatives; every context word receives 1/count of the gradient. Returns the summed loss.
+
+    window_ids: (N + 2w,) the words of the batch's N centres and w more on each side; real: (N, 2w+1)
+    which window slots are contexts; negatives: (M, k), the k negatives of each run of G = ⌈N/M⌉
+    consecutive centres. Each centre still meets k words drawn from the noise distribution, but W_out
+    gives and takes M·k negative rows instead of N·k. Centres without a context are skipped.
+    """
+    N, width = real.shape
+    M, k = negatives.shape
+    G = -(-N // M)
+    D = W_in.shape[1]
+    centres = window_ids[width // 2: width // 2 + N]
+    count = real.sum(axis=1)
+    has_context = count > 0
+    mean_weights = real / np.maximum(count, 1).astype(np.float32)[:, None]     # (N, 2w+1), rows sum to 1 or 0
+    h = np.zeros((M * G, D), W_in.dtype)                                      # whole groups; extra rows stay 0
+    h[:N] = np.matmul(mean_weights[:, None, :], _band(np.take(W_in, window_ids, axis=0), N))[:, 0]
+    groups = h.reshape(M, G, D)
+    u = np.take(W_out, centres, axis=0)                                       # (N, D)
+    Un = np.take(W_out, negatives, axis=0)                                    # (M, k, D)
+    sig_pos = sigmoid(np.einsum("nd,nd->n", h[:N], u))                        # (N,)
+    sig_neg = sigmoid(np.matmul(groups, Un.transpose(0, 2, 1)))               # (M, G, k)
+    used = np.zeros((M * G, k), bool)                                         # skip a negative equal to its centre
+    used[:N] = (np.repeat(negatives, G, axis=0)[:N] != centres[:, None]) & has_context[:, None]
+    used = used.reshape(M, G, k)
+    loss = float(-(np.log(sig_pos + 1e-7) * has_context).sum() - (np.log(1 - sig_neg + 1e-7) * used).sum())
+    g_pos = (sig_pos - 1) * -lr                       # −lr ∂L/∂score; without a context h = 0: no update
+    g_neg = sig_neg * used * -lr
+    dh = g_pos[:, None] * u + np.matmul(g_neg, Un).reshape(M * G, D)[:N]      # (N, D)
+    dUn = np.matmul(g_neg.transpose(0, 2, 1), groups)                         # (M, k, D), summed over each group
+    _scatter_add(W_out, np.concatenate([centres, negatives.reshape(-1)]),
+                 np.concatenate([g_pos[:, None] * h[:N], dUn.reshape(-1, D)]))
+    _scatter_add(W_in, window_ids, _band_transpose(mean_weights, dh))
+    return loss
+
+
+# Consecutive CBOW centres that share one draw of k negatives (see _cbow_step).
+CBOW_NEGATIVE_GROUP = 4
 
 
 def train(ids: np.ndarray, sentence: np.ndarray, counts: np.ndarray, words: list[str], *,
           mode: str = "skipgram", dim: int = 100, window: int = 5, negative: int = 5, epochs: int = 5,
-          lr: float | None = None, batch: int = 128, sample: float = 1e-3, seed: int = 0,
+          lr: float | None = None, batch: int | None = None, sample: float = 1e-3, seed: int = 0,
           progress: bool = True) -> Word2Vec:
     """Train word2vec with negative sampling on an encoded corpus.
 
     ids: (T,) word index of every token; sentence: (T,) which sentence each token is in (windows do
     not cross sentences); counts: (V,) word counts; words: (V,) the vocabulary.
-    mode "skipgram" or "cbow"; `batch` centre words per step (at most V/4, at least 16); `lr` starts
-    at 0.025 (skip-gram) or 0.05 (CBOW) and decays linearly to zero; `sample` subsamples frequent
-    words (0 = off). Prints words/s and the recent loss twice a second if `progress`.
+    mode "skipgram" or "cbow"; `batch` centre words per step, 128 (skip-gram) or 512 (CBOW, one
+    prediction per centre where skip-gram makes one per context pair), at most V/4 and at least 16;
+    `lr` starts at 0.025 (skip-gram) or 0.05 (CBOW) and decays linearly to zero; `sample` subsamples
+    frequent words (0 = off). Prints words/s and the recent loss twice a second if `progress`.
     Returns the trained Word2Vec (vectors = W_in, float32).
     """
     if mode not in ("skipgram", "cbow"):
         raise ValueError(f"mode must be 'skipgram' or 'cbow', not {mode!r}")
-    step = _skipgram_step if mode == "skipgram" else _cbow_step
+    if len(ids) != len(sentence):
+        raise ValueError(f"ids and sentence need one entry per token: got {len(ids)} ids, "
+                         f"{len(sentence)} sentence numbers")
+    batch = batch if batch is not None else (128 if mode == "skipgram" else 512)
+    for name, value in (("dim", dim), ("window", window), ("negative", negative), ("epochs", epochs), ("batch", batch)):
+        if value < 1:
+            raise ValueError(f"{name} must be at least 1, got {value}")
+    step, group = (_skipgram_step, 1) if mode == "skipgram" else (_cbow_step, CBOW_NEGATIVE_GROUP)
     # One step sums the gradients of every occurrence of a word in the batch; with few words in the
     # vocabulary a word occurs many times per batch and those summed, stale steps can diverge.
     batch = min(batch, max(16, len(words) // 4))
+    batch = max(group, batch - batch % group)              # negative groups never straddle two batches
     lr0 = lr if lr is not None else (0.025 if mode == "skipgram" else 0.05)
     rng = np.random.default_rng(seed)
     V = len(words)
     W_in = ((rng.random((V, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
     W_out = np.zeros((V, dim), dtype=np.float32)
-    cdf = np.cumsum(noise_distribution(counts))
+    accept, alias = alias_table(noise_distribution(counts))
     keep = keep_probabilities(np.asarray(counts, dtype=np.float64), sample)
     total, done, losses = epochs * len(ids), 0, []
     start = shown = time.perf_counter()
     for _ in range(epochs):
         kept = rng.random(len(ids)) < keep[ids]
-        e_ids, e_sent = ids[kept], sentence[kept]
-        per_token = len(ids) / max(len(e_ids), 1)          # raw corpus words each kept word stands for
-        for b in range(0, len(e_ids), batch):
-            stop = min(b + batch, len(e_ids))
-            ctx, valid = _windows(e_ids, e_sent, b, stop, window, rng)
-            negatives = np.minimum(np.searchsorted(cdf, rng.random((stop - b, negative))), V - 1)
+        padded_ids, real = epoch_windows(ids[kept], sentence[kept], window, rng)
+        negatives = draw_alias(accept, alias, (-(-len(real) // group), negative), rng)
+        per_token = len(ids) / max(len(real), 1)           # raw corpus words each kept word stands for
+        for b in range(0, len(real), batch):
+            stop = min(b + batch, len(real))
             rate = np.float32(lr0 * max(1.0 - done / total, 1e-4))
-            loss = step(W_in, W_out, e_ids[b:stop], ctx, valid, negatives, rate)
-            losses.append(loss / max(int(valid.sum()), 1))
+            loss = step(W_in, W_out, padded_ids[b:stop + 2 * window], real[b:stop],
+                        negatives[b // group:-(-stop // group)], rate)
+            losses.append(loss / max(int(real[b:stop].sum()), 1))
             done += (stop - b) * per_token
             now = time.perf_counter()
             if progress and (now - shown > 0.5 or done >= total - 1):
