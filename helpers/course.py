@@ -109,9 +109,12 @@ def _add_grade_parser(commands) -> None:
                     "'needs manual grading'), 1 when the grader itself could not do its job.")
     grade.add_argument("lesson", help="lesson folder in solutions/, e.g. 01_matrix_vs_loop")
     grade.add_argument("submissions", type=Path,
-                       help="nbgrader's submitted/ tree, a folder of notebooks or a .zip (student id in each file name)")
+                       help="nbgrader's submitted/ tree, or a folder or .zip of notebooks (student id in names)")
     grade.add_argument("--out", type=Path, default=Path("grading"),
                        help="the nbgrader course folder to grade in (default: ./grading)")
+    grade.add_argument("--course", type=Path, default=None,
+                       help="the course checkout whose solutions/ holds the lesson (default: the current folder "
+                            "if it has solutions/, else this repository)")
     grade.add_argument("--jobs", type=int, default=1, help="grade in N processes (default 1)")
     grade.add_argument("--student", help="regrade only this student")
     grade.add_argument("--pattern", default=DEFAULT_PATTERN,
@@ -126,14 +129,16 @@ def _grade(args, parser) -> int:
     from helpers.grading.grade import GradingError, grade
     from helpers.grading.sandbox import Limits
 
-    if args.lesson not in lessons():
-        parser.error(f"no such lesson in solutions/: {args.lesson} (lessons: {', '.join(lessons())})")
+    course = (args.course or (Path.cwd() if (Path.cwd() / "solutions").is_dir() else ROOT)).resolve()
+    available = sorted(p.name for p in (course / "solutions").glob("*") if p.is_dir())
+    if args.lesson not in available:
+        parser.error(f"no such lesson in {course / 'solutions'}: {args.lesson} (lessons: {', '.join(available)})")
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1, not {args.jobs}")
     limits = Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout, memory_mb=args.memory,
                     processes=args.processes)
     try:
-        grade(args.lesson, args.submissions, args.out, root=ROOT, jobs=args.jobs, student=args.student,
+        grade(args.lesson, args.submissions, args.out, root=course, jobs=args.jobs, student=args.student,
               limits=limits, pattern=args.pattern)
     except (GradingError, FileNotFoundError, ValueError) as error:
         print(f"course grade: {error}", file=sys.stderr)

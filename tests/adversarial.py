@@ -1,11 +1,12 @@
 """Synthetic submissions that try to break or cheat `course grade`, and what grading each must give.
 
 Every case is one student's notebook for lesson 3, built from the released notebook: honest ones
-(solved, unfilled), attacks on the kernel (infinite loop, a notebook over its time limit, memory
-bomb, fork bomb, os._exit, sys.exit, SIGINT ignored), attacks on the checks (monkeypatched NumPy or helpers, an object equal
-to anything, an ndarray subclass, a silenced showtraceback), attacks on the files (reading the hidden
-tests, writing the gradebook or another student's notebook), huge output, and broken notebooks
-(deleted, duplicated, split, retyped and metadata-stripped cells, invalid JSON, another lesson).
+(solved, unfilled, typical wrong answers); attacks on the kernel (infinite loop, a notebook over its
+time limit, memory bomb, fork bomb, os._exit, sys.exit, SIGINT ignored); attacks on the checks
+(monkeypatched NumPy or helpers, an object equal to anything, an ndarray subclass, a silenced
+showtraceback); attacks on the files (reading the hidden tests, writing the gradebook or another
+student's notebook); huge output; and broken notebooks (deleted, duplicated, split, retyped and
+metadata-stripped cells, invalid JSON, another lesson's notebook).
 
     python -m tests.adversarial [--jobs N]    grade them all with `course grade` and print the table
 """
@@ -101,12 +102,8 @@ def _split_an_answer(cells):
 
 
 def _retype_a_test(cells):
-    cells[_test_cells(cells)[0]].cell_type = "markdown"
-    cells[_test_cells(cells)[0] if _test_cells(cells) else 0].pop("outputs", None)
-    for cell in cells:
-        if cell.cell_type == "markdown":
-            cell.pop("outputs", None)
-            cell.pop("execution_count", None)
+    cell = cells[_test_cells(cells)[0]]
+    cells[_test_cells(cells)[0]] = nbformat.v4.new_markdown_cell(cell.source, metadata=cell.metadata)
     return cells
 
 
@@ -149,58 +146,66 @@ for path in (pathlib.Path(helpers.__file__).resolve().parents[1] / "solutions").
         if "### BEGIN SOLUTION" in "".join(cell["source"]):
             exec("".join(cell["source"]))'''
 
+LOOP = "while True:\n    pass"
+IGNORE_SIGINT = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n" + LOOP
+MEMORY_BOMB = "blocks = []\nwhile True:\n    blocks.append(np.ones(10**7))"
+FORK_BOMB = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"
+SLOW = "import time\ntime.sleep(8)\n" + STUB
+PATCH_NUMPY = "\n".join(f"np.{f} = lambda *args, **kwargs: True" for f in ("allclose", "array_equal", "isclose", "all"))
+PATCH_HELPERS = "import helpers.checks.core as core\ncore._allclose = core._array_equal = lambda *args, **kwargs: True"
+HUGE_OUTPUT = "print('x' * 10**7)\nfor i in range(20_000):\n    print(i, 'y' * 50)"
+MANUAL = "needs manual grading"
+
+
+def _read_gradebook(out: Path) -> str:
+    return f"import sqlite3\nrows = sqlite3.connect(r'{out}/gradebook.db').execute('select * from grade').fetchall()"
+
+
+def _write_gradebook(out: Path) -> str:
+    return (f"import sqlite3\ndb = sqlite3.connect(r'{out}/gradebook.db')\n"
+            "db.execute('update grade set auto_score = 9')\ndb.commit()")
+
+
+def _overwrite_another_student(out: Path) -> str:
+    return f"open(r'{out}/submitted/correct/{LESSON}/{NAME}', 'w').write('{{}}')"
+
+
 CASES: dict[str, Case] = {
     "correct": Case(lambda out: solved(LESSON), "graded", full_marks_allowed=True),
     "empty-stub": Case(lambda out: _released(), "graded"),
-    "infinite-loop": Case(lambda out: _first_answer("while True:\n    pass"), "needs manual grading", "timed out"),
-    "memory-bomb": Case(lambda out: _with_cell(_released(), "blocks = []\nwhile True:\n    blocks.append(np.ones(10**7))"),
-                        "needs manual grading", "kernel"),
-    "fork-bomb": Case(lambda out: _with_cell(_released(), "import os\nwhile True:\n    try:\n        os.fork()\n"
-                                             "    except OSError:\n        pass"), "needs manual grading", "fork"),
-    "os-exit": Case(lambda out: _with_cell(solved(LESSON), "import os\nos._exit(0)", before_first_exercise=False),
-                    "needs manual grading", "os._exit", full_marks_allowed=True),
-    "sys-exit": Case(lambda out: _with_cell(_released(), "import sys\nsys.exit(0)"), "needs manual grading", "sys.exit"),
-    "slow-notebook": Case(lambda out: _answers("import time\ntime.sleep(8)\nraise NotImplementedError()"),
-                          "needs manual grading", "time limit"),
+    "infinite-loop": Case(lambda out: _first_answer(LOOP), MANUAL, "timed out"),
+    "slow-notebook": Case(lambda out: _answers(SLOW), MANUAL, "time limit"),
     # ipykernel restores its SIGINT handler before each cell, so the answer itself ignores SIGINT, then loops.
-    "sigint-ignored": Case(lambda out: _first_answer("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-                                                     "while True:\n    pass"), "needs manual grading", "ignored the interrupt"),
+    "sigint-ignored": Case(lambda out: _first_answer(IGNORE_SIGINT), MANUAL, "ignored the interrupt"),
+    "memory-bomb": Case(lambda out: _with_cell(_released(), MEMORY_BOMB), MANUAL, "kernel"),
+    "fork-bomb": Case(lambda out: _with_cell(_released(), FORK_BOMB), MANUAL, "fork"),
+    "os-exit": Case(lambda out: _with_cell(solved(LESSON), "import os\nos._exit(0)", before_first_exercise=False),
+                    MANUAL, "os._exit", full_marks_allowed=True),
+    "sys-exit": Case(lambda out: _with_cell(_released(), "import sys\nsys.exit(0)"), MANUAL, "sys.exit"),
     "showtraceback": Case(lambda out: _with_cell(_answers("return np.zeros(1)"),
                                                  "get_ipython().showtraceback = lambda *args, **kwargs: None"),
-                          "needs manual grading", "showtraceback"),
-    "patch-numpy": Case(lambda out: _with_cell(_answers("return np.zeros(1)"), "\n".join(
-        f"np.{f} = lambda *args, **kwargs: True" for f in ("allclose", "array_equal", "isclose", "all", "any"))),
-        "needs manual grading", "changes np.allclose"),
-    "patch-helpers": Case(lambda out: _with_cell(_answers("return np.zeros(1)"), "import helpers.checks.core as core\n"
-                                                 "core._allclose = core._array_equal = lambda *args, **kwargs: True"),
-                          "needs manual grading", "changes core._allclose"),
-    "always-equal": Case(lambda out: _with_cell(_answers("return Anything()"), ALWAYS_EQUAL),
-                         "needs manual grading", "__eq__"),
-    "ndarray-subclass": Case(lambda out: _with_cell(_answers("return np.zeros(3).view(Sneaky)"), SUBCLASS),
-                             "needs manual grading", "subclasses ndarray"),
-    "read-hidden-tests": Case(lambda out: _with_cell(_released(), STEAL_SOLUTIONS), "needs manual grading",
-                              "reads a file"),
-    "read-gradebook": Case(lambda out: _with_cell(_released(), f"import sqlite3\nrows = sqlite3.connect(r'{out}/gradebook.db')"
-                                                  ".execute('select * from grade').fetchall()"),
-                           "needs manual grading", "sqlite3"),
-    "write-gradebook": Case(lambda out: _with_cell(_released(), f"import sqlite3\ndb = sqlite3.connect(r'{out}/gradebook.db')\n"
-                                                   "db.execute('update grade set auto_score = 100')\ndb.commit()"),
-                            "needs manual grading", "sqlite3"),
-    "write-other-student": Case(lambda out: _with_cell(_released(), f"open(r'{out}/submitted/correct/{LESSON}/{NAME}', 'w')"
-                                                       ".write('{{}}')"), "needs manual grading", "opens a file"),
-    "huge-output": Case(lambda out: _with_cell(solved(LESSON), "print('x' * 10**7)\nfor i in range(20_000):\n    print(i, 'y' * 50)"),
-                        "graded", full_marks_allowed=True),
-    "deleted-test-cell": Case(_cells(_delete_a_test), "needs manual grading", "missing", full_marks_allowed=True),
-    "duplicated-cell": Case(_cells(_duplicate_a_test), "needs manual grading", "appears 2 times", full_marks_allowed=True),
+                          MANUAL, "showtraceback"),
+    "patch-numpy": Case(lambda out: _with_cell(_answers("return np.zeros(1)"), PATCH_NUMPY), MANUAL,
+                        "changes np.allclose"),
+    "patch-helpers": Case(lambda out: _with_cell(_answers("return np.zeros(1)"), PATCH_HELPERS), MANUAL,
+                          "changes core._allclose"),
+    "always-equal": Case(lambda out: _with_cell(_answers("return Anything()"), ALWAYS_EQUAL), MANUAL, "__eq__"),
+    "ndarray-subclass": Case(lambda out: _with_cell(_answers("return np.zeros(3).view(Sneaky)"), SUBCLASS), MANUAL,
+                             "subclasses ndarray"),
+    "read-hidden-tests": Case(lambda out: _with_cell(_released(), STEAL_SOLUTIONS), MANUAL, "reads a file"),
+    "read-gradebook": Case(lambda out: _with_cell(_released(), _read_gradebook(out)), MANUAL, "sqlite3"),
+    "write-gradebook": Case(lambda out: _with_cell(_released(), _write_gradebook(out)), MANUAL, "sqlite3"),
+    "write-other-student": Case(lambda out: _with_cell(_released(), _overwrite_another_student(out)), MANUAL,
+                                "opens a file"),
+    "huge-output": Case(lambda out: _with_cell(solved(LESSON), HUGE_OUTPUT), "graded", full_marks_allowed=True),
+    "deleted-test-cell": Case(_cells(_delete_a_test), MANUAL, "missing", full_marks_allowed=True),
+    "duplicated-cell": Case(_cells(_duplicate_a_test), MANUAL, "appears 2 times", full_marks_allowed=True),
     "split-cell": Case(_cells(_split_an_answer), "graded", full_marks_allowed=True),
-    "retyped-cell": Case(_cells(_retype_a_test), "needs manual grading", "turned from code into markdown",
-                         full_marks_allowed=True),
-    "metadata-stripped": Case(_cells(_strip_metadata), "needs manual grading", "metadata stripped",
-                              full_marks_allowed=True),
-    "invalid-json": Case(lambda out: b'{"cells": [{"cell_type": "code", "source": ', "needs manual grading",
-                         "invalid notebook"),
-    "wrong-lesson": Case(lambda out: read(RELEASED / "01_matrix_vs_loop" / "matrix_vs_loop.ipynb"),
-                         "needs manual grading", "it is 01_matrix_vs_loop"),
+    "retyped-cell": Case(_cells(_retype_a_test), MANUAL, "turned from code into markdown", full_marks_allowed=True),
+    "metadata-stripped": Case(_cells(_strip_metadata), MANUAL, "metadata stripped", full_marks_allowed=True),
+    "invalid-json": Case(lambda out: b'{"cells": [{"cell_type": "code", "source": ', MANUAL, "invalid notebook"),
+    "wrong-lesson": Case(lambda out: read(RELEASED / "01_matrix_vs_loop" / "matrix_vs_loop.ipynb"), MANUAL,
+                         "it is 01_matrix_vs_loop"),
     "correct-after-attacks": Case(lambda out: solved(LESSON), "graded", full_marks_allowed=True),
     # Typical wrong answers, for the class report: two students make the same mistake, one another.
     "mutant-a1": Case(lambda out: _mutant("add_backward", 0), "graded", full_marks_allowed=True),

@@ -11,10 +11,8 @@ EXERCISED_BY = {
     "make test": ("tests/test_readme.py", "test_ci_runs_make_test"),
     "course validate": ("tests/test_course_validate.py", "test_the_unfilled_stub_fails_validation_and_says_why"),
     "course release": ("tests/test_release.py", "test_released_notebooks_are_up_to_date"),
-    "nbgrader generate_assignment": ("tests/test_autograde.py",
-                                     "test_autograde_gives_full_marks_to_the_solution_and_zero_to_the_stub"),
-    "nbgrader autograde": ("tests/test_autograde.py",
-                           "test_autograde_gives_full_marks_to_the_solution_and_zero_to_the_stub"),
+    "course grade": ("tests/test_autograde.py",
+                     "test_course_grade_gives_full_marks_to_the_solution_and_zero_to_the_stub"),
     "make bench": ("tests/test_benchmarks.py", "test_make_bench_runs_every_benchmark_and_writes_json"),
 }
 

@@ -20,12 +20,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, Execute, GetGrades,
-                                    IgnorePattern, LimitOutput, SaveAutoGrades)
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearHiddenTests,
+    Execute,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
@@ -147,8 +155,8 @@ def _outcome(lesson: str, shard: Path, student: str, result: dict, expired: bool
                 outcome.problems.append(f"a cell timed out (over {limits.cell_seconds} s) and was interrupted")
             grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
             if errors and grade_id and cell.metadata["nbgrader"].get("grade"):
-                outcome.errors[grade_id] = ANSI.sub("", "\n".join(line for o in errors for line in o.get("traceback", [])
-                                                                   ) or f"{errors[0].get('ename')}")
+                printed = "\n".join(line for output in errors for line in output.get("traceback", []))
+                outcome.errors[grade_id] = ANSI.sub("", printed) or str(errors[0].get("ename"))
     outcome.problems = list(dict.fromkeys(outcome.problems))
     return outcome
 

@@ -43,7 +43,7 @@ def grade(lesson: str, submissions: Path, out: Path, *, root: Path, jobs: int = 
             raise GradingError(f"no submission from {student!r} in {submissions}")
 
     runtime = Path(tempfile.mkdtemp(prefix="l2a-grade-"))
-    hidden = [source, root / "tests", out] + ([submissions] if submissions.is_dir() else [])
+    hidden = _hidden([source, root / "tests", out] + ([submissions] if submissions.is_dir() else []))
     limits = sandbox.Limits(**{**limits.__dict__, "hide": [str(p) for p in hidden]})
     environment = {"JUPYTER_RUNTIME_DIR": str(runtime / "runtime"),  # nbgrader runs `alembic` from PATH:
                    "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
@@ -74,11 +74,26 @@ def grade(lesson: str, submissions: Path, out: Path, *, root: Path, jobs: int = 
     report.save(rows, reports)
     (reports / "class_report.md").write_text(report.class_report(rows, lesson, report.mutant_signatures(root, lesson)))
     print(report.summary(rows, time.perf_counter() - started, sandbox.enforced()))
-    print(f"grades: {reports / 'grades.csv'}\nclass report: {reports / 'class_report.md'}\nfeedback: {out / 'feedback'}")
+    print(f"grades: {reports / 'grades.csv'}\nclass report: {reports / 'class_report.md'}\n"
+          f"feedback: {out / 'feedback'}")
     if crashed:
         raise GradingError(f"grading processes crashed ({', '.join(crashed)}); their students are marked; "
                            f"see {reports}/grading-*.log")
     return rows
+
+
+def _hidden(paths: list[Path]) -> list[Path]:
+    """What the kernels must not see. A folder holding the kernel's own Python or the course's helpers
+    (say, grading with --out inside the checkout) is not covered whole: its grading files are."""
+    needed = [Path(sys.prefix).resolve(), Path(autograde.__file__).resolve().parents[1]]
+    hidden = []
+    for path in paths:
+        if any(p == path or path in p.parents for p in needed):
+            hidden += [path / name for name in ("gradebook.db", "submitted", "autograded", "feedback", "reports",
+                                                ".l2a", "solutions", "tests", ".git")]
+        else:
+            hidden.append(path)
+    return hidden
 
 
 def _screen_and_import(found: list[Submission], lesson: str, name: str, released: Path, out: Path,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shlex
 import shutil
 import signal
 import sys
@@ -39,7 +40,7 @@ class Limits:
     memory_mb: int = 2048
     processes: int = 128
     file_mb: int = 64
-    hide: list[str] = field(default_factory=list)   # folders the kernel must not see
+    hide: list[str] = field(default_factory=list)   # folders (covered by an empty tmpfs) and files (by /dev/null)
 
 
 def is_root() -> bool:
@@ -179,9 +180,9 @@ def _sandboxed_command(limits: Limits, connection_file: str, scratch: str) -> li
               "run_name='__main__', alter_sys=True)", "-f", connection_file]
     if not (is_root() and shutil.which("unshare") and shutil.which("setpriv")):
         return kernel
-    hide = [p for p in limits.hide if Path(p).is_dir()]
-    script = "".join(f"mount -t tmpfs -o ro,size=4k,mode=000 l2a-hidden '{p}' && " for p in hide)
-    script += f"cd '{scratch}' && exec setpriv --bounding-set=-all --inh-caps=-all --no-new-privs -- \"$@\""
+    script = "".join(f"mount -t tmpfs -o ro,size=4k,mode=000 l2a-hidden {shlex.quote(p)} && " if Path(p).is_dir()
+                     else f"mount --bind /dev/null {shlex.quote(p)} && " for p in limits.hide if Path(p).exists())
+    script += f"cd {shlex.quote(scratch)} && exec setpriv --bounding-set=-all --inh-caps=-all --no-new-privs -- \"$@\""
     return ["unshare", "--net", "--mount", "--pid", "--fork", "--mount-proc", "--propagation",
             "private", "--", "sh", "-c", script, "sandbox", *kernel]
 

@@ -41,7 +41,8 @@ DANGEROUS_ATTRIBUTES = {
     "read_text": "reads a file", "read_bytes": "reads a file", "write_text": "writes a file",
     "write_bytes": "writes a file", "unlink": "deletes a file", "rmtree": "deletes files",
     "run_line_magic": "runs a magic", "run_cell_magic": "runs a magic", "system_piped": "runs a shell command",
-    "setrecursionlimit": "changes limits", "settrace": "traces the interpreter", "setprofile": "profiles the interpreter",
+    "setrecursionlimit": "changes limits", "settrace": "traces the interpreter",
+    "setprofile": "profiles the interpreter",
 }
 # Attributes that are harmless on the student's own objects (`values.remove(x)`), not on a module.
 MODULE_ATTRIBUTES = {
@@ -50,7 +51,7 @@ MODULE_ATTRIBUTES = {
     "scandir": "lists a folder", "glob": "lists files", "fromfile": "reads a file", "load": "reads a file",
     "loadtxt": "reads a file",
 }
-DANGEROUS_MODULES = {"signal", "ctypes", "subprocess", "multiprocessing", "socket", "zmq", "jupyter_client",
+DANGEROUS_MODULES = {"builtins", "signal", "ctypes", "subprocess", "multiprocessing", "socket", "zmq", "jupyter_client",
                      "sqlite3", "shutil", "glob", "importlib", "pickle", "marshal", "gc", "inspect", "resource",
                      "threading", "asyncio", "pty", "nbformat", "nbgrader", "urllib", "http", "requests"}
 DUNDER_TRICKS = {"__eq__", "__ne__", "__bool__", "__array_ufunc__", "__array_function__", "__array_finalize__",

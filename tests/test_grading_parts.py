@@ -1,0 +1,133 @@
+"""The parts of `course grade`, each alone: collecting, screening, choosing cells, hiding tests, hiding files."""
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers.grading import cells, collect, screen
+from helpers.grading.grade import _hidden
+from tests.notebooks import RELEASED, read, solved
+
+LESSON, NAME = "03_backprop_nodes", "backprop_nodes.ipynb"
+
+
+def _notebook(path: Path, notebook=None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook or nbformat.v4.new_notebook(), path)
+    return path
+
+
+def test_collect_reads_the_student_from_lms_file_names(tmp_path):
+    _notebook(tmp_path / "ada_backprop_nodes.ipynb")
+    _notebook(tmp_path / "s1234567.ipynb")
+    _notebook(tmp_path / "sub" / "bob-smith_late_backprop_nodes.ipynb")
+    found = {s.student: s for s in collect.collect(tmp_path, LESSON)}
+    assert set(found) == {"ada", "s1234567", "bob-smith"}
+    assert all(not s.problems for s in found.values())
+
+
+def test_collect_keeps_what_it_cannot_match_and_names_second_copies(tmp_path):
+    _notebook(tmp_path / "ada_first.ipynb")
+    _notebook(tmp_path / "ada_second.ipynb")
+    _notebook(tmp_path / "_no_id.ipynb")
+    found = {s.student: s for s in collect.collect(tmp_path, LESSON)}
+    assert found["_no_id.ipynb"].path is None and "no student id" in found["_no_id.ipynb"].problems[0]
+    assert "several notebooks" in found["ada"].problems[0]
+
+
+def test_collect_unzips_an_lms_export_and_reads_a_submitted_tree(tmp_path):
+    with zipfile.ZipFile(tmp_path / "export.zip", "w") as archive:
+        archive.writestr("folder/ada_backprop_nodes.ipynb", nbformat.writes(nbformat.v4.new_notebook()))
+        archive.writestr("bob_backprop_nodes.ipynb", nbformat.writes(nbformat.v4.new_notebook()))
+    assert {s.student for s in collect.collect(tmp_path / "export.zip", LESSON)} == {"ada", "bob"}
+    _notebook(tmp_path / "submitted" / "cy" / LESSON / NAME)
+    (tmp_path / "submitted" / "dee" / LESSON).mkdir(parents=True)
+    found = {s.student: s for s in collect.collect(tmp_path / "submitted", LESSON)}
+    assert found["cy"].path.name == NAME and found["dee"].path is None
+
+
+def test_collect_refuses_what_is_not_a_folder_or_zip(tmp_path):
+    (tmp_path / "grades.csv").write_text("")
+    with pytest.raises(ValueError, match="folder or a .zip"):
+        collect.collect(tmp_path / "grades.csv", LESSON)
+    with pytest.raises(FileNotFoundError):
+        collect.collect(tmp_path / "nowhere", LESSON)
+
+
+def _screen(tmp_path, notebook) -> screen.Screening:
+    path = _notebook(tmp_path / "x.ipynb", notebook)
+    return screen.screen(path, RELEASED / LESSON / NAME, {"01_matrix_vs_loop": {"window_matrix"}})
+
+
+def _with_code(source: str):
+    notebook = solved(LESSON)
+    notebook.cells.append(nbformat.v4.new_code_cell(source))
+    return notebook
+
+
+@pytest.mark.parametrize("code, finding", [
+    ("np.allclose = lambda *a, **k: True", "changes np.allclose"),
+    ("import os\nos._exit(0)", "os._exit"),
+    ("setattr(np, 'isclose', print)", "setattr"),
+    ("import builtins", "builtins"),
+    ("!rm -rf /", "shell escape"),
+    ("class A:\n    def __eq__(self, other):\n        return True", "__eq__"),
+    ("data = open('../../gradebook.db').read()", "opens a file"),
+])
+def test_screen_flags_tampering(tmp_path, code, finding):
+    found = _screen(tmp_path, _with_code(code))
+    assert finding in "; ".join(found.problems.get(screen.SUSPICIOUS, [])), found.problems
+
+
+@pytest.mark.parametrize("code", ["values = [1, 2]\nvalues.remove(1)", "print('Loading...')",
+                                  "import math\nx = math.sqrt(2.0)", "result = {k: v for k, v in zip('ab', 'cd')}"])
+def test_screen_leaves_ordinary_code_alone(tmp_path, code):
+    assert _screen(tmp_path, _with_code(code)).problems == {}
+
+
+def test_screen_names_broken_and_foreign_notebooks(tmp_path):
+    (tmp_path / "bad.ipynb").write_text("{not json")
+    bad = screen.screen(tmp_path / "bad.ipynb", RELEASED / LESSON / NAME, {})
+    assert screen.INVALID in bad.problems and not bad.gradable
+    foreign = _screen(tmp_path, read(RELEASED / "01_matrix_vs_loop" / "matrix_vs_loop.ipynb"))
+    assert "it is 01_matrix_vs_loop" in foreign.problems[screen.WRONG_LESSON][0]
+
+
+def test_names_know_what_is_local_to_a_function():
+    reads, defines = cells._names("import numpy as np\ndef f(x):\n    y = x + 1\n    return np.sum(y) + z\n"
+                                  "total = sum(v for v in range(3))\nfor i in range(2):\n    total += i")
+    assert reads == {"z"}                            # np, x, y, v, i, total are all bound where they are read
+    assert {"np", "f", "total", "i"} <= defines
+
+
+def test_skip_demo_cells_keeps_setup_student_and_graded_cells():
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import numpy as np"),
+        nbformat.v4.new_code_cell("slow_demo = train_for_an_hour()"),
+        nbformat.v4.new_code_cell("def f(x):\n    return np.abs(x)", metadata={"nbgrader": {"solution": True}}),
+        nbformat.v4.new_code_cell("print(f(-1))", metadata={"nbgrader": {"grade": True, "solution": False}}),
+        nbformat.v4.new_code_cell("mine = 1  # a cell the student added"),
+    ])
+    instructor = [notebook.cells[i].source for i in range(4)]
+    skipped, _ = cells.SkipDemoCells(instructor_sources=instructor).preprocess(notebook, {})
+    assert [bool(c.source) for c in skipped.cells] == [True, False, True, True, True]
+    restored, _ = cells.RestoreDemoCells().preprocess(skipped, {})
+    assert restored.cells[1].source == "slow_demo = train_for_an_hour()"
+
+
+def test_feedback_tracebacks_lose_the_hidden_lines_but_checks_keep_their_words():
+    cell = nbformat.v4.new_code_cell("...", metadata={"nbgrader": {"grade": True}})
+    cell.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="",
+                                           traceback=["----> 12 assert secret_expected == got"]),
+                    nbformat.v4.new_output("error", ename="CheckFailed", evalue="x", traceback=["✗ `f` is wrong"])]
+    notebook, _ = cells.HideHiddenTracebacks().preprocess(nbformat.v4.new_notebook(cells=[cell]), {})
+    text = "\n".join(line for o in notebook.cells[0].outputs for line in o.traceback)
+    assert "secret_expected" not in text and "AssertionError" in text and "✗ `f` is wrong" in text
+
+
+def test_grading_inside_the_checkout_hides_its_grading_files_not_the_checkout(tmp_path):
+    import sys
+    inside = Path(sys.prefix).resolve().parent
+    hidden = _hidden([inside, tmp_path])
+    assert inside not in hidden and inside / "gradebook.db" in hidden and tmp_path in hidden
