@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
+# The course's JupyterLab settings (no news or update pop-ups), where JupyterLab reads packages' overrides.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.d/loops-to-attention.json
 CHROMIUM := /usr/bin/chromium
 # JupyterLab refuses to start as root unless told it may.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -14,7 +16,7 @@ BENCH_FLAGS ?=
 
 .PHONY: lab test bench release setup browser
 
-setup: $(READY)
+setup: $(READY) $(LAB_SETTINGS)
 
 $(READY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +24,11 @@ $(READY): pyproject.toml
 	$(BIN)/python -m pip install --quiet --editable '.[test,bench]'
 	touch $@
 
-lab: $(READY)
+$(LAB_SETTINGS): lab-settings/loops-to-attention.json $(READY)
+	mkdir -p $(@D)
+	cp $< $@
+
+lab: setup
 	mkdir -p .exchange
 	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" $(LAB_FLAGS) notebooks/01_matrix_vs_loop/matrix_vs_loop.ipynb
 
@@ -30,7 +36,7 @@ lab: $(READY)
 browser:
 	@test -x $(CHROMIUM) || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || echo "note: $(CHROMIUM) missing and not root: browser tests will be skipped (install Debian's chromium)"
 
-test: $(READY) browser
+test: setup browser
 	mkdir -p .exchange
 	$(BIN)/python -m pytest $(TEST_FLAGS)
 
