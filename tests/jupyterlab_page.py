@@ -29,8 +29,6 @@ WIDGET_FAILURES = ("Loading widget...", "Error displaying widget")
 
 # Per cell, what the student sees. Errors and stderr are both rendered with the stderr MIME type.
 READ_CELLS = """cells => cells.map(cell => ({
-    kind: cell.classList.contains('jp-CodeCell') ? 'code'
-        : cell.classList.contains('jp-MarkdownCell') ? 'markdown' : 'raw',
     prompt: (cell.querySelector('.jp-InputPrompt')?.textContent ?? '').trim(),
     errors: [...cell.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
         .map(output => output.textContent),
@@ -58,7 +56,6 @@ UNLABELLED_CONTROLS = """root => [...root.querySelectorAll(
 @dataclass(frozen=True)
 class CellView:
     """One cell as the page shows it."""
-    kind: str
     prompt: str              # "[7]:" once run, "[*]:" while running, "[ ]:" never run; "" for markdown
     errors: list[str]        # the text of each red (stderr or error) output
     images: int              # images drawn (loaded) in its outputs, widgets' included
