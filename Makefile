@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
+# The course's JupyterLab settings (no news or update pop-ups), where JupyterLab reads packages' overrides.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.d/loops-to-attention.json
 CHROMIUM := /usr/bin/chromium
 PROXY := $(VENV)/node/node_modules/.bin/configurable-http-proxy
 PROXY_VERSION := 5.3.0
@@ -16,7 +18,7 @@ BENCH_FLAGS ?=
 
 .PHONY: lab test bench release setup browser proxy
 
-setup: $(READY) proxy
+setup: $(READY) $(LAB_SETTINGS) proxy
 
 $(READY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +26,11 @@ $(READY): pyproject.toml
 	$(BIN)/python -m pip install --quiet --editable '.[test,bench,hub]'
 	touch $@
 
-lab: $(READY)
+$(LAB_SETTINGS): lab-settings/loops-to-attention.json $(READY)
+	mkdir -p $(@D)
+	cp $< $@
+
+lab: $(READY) $(LAB_SETTINGS)
 	mkdir -p .exchange
 	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" $(LAB_FLAGS) notebooks/01_matrix_vs_loop/matrix_vs_loop.ipynb
 
@@ -38,7 +44,7 @@ proxy: $(READY)
 	elif command -v npm >/dev/null; then npm install --prefix $(VENV)/node --no-audit --no-fund --silent configurable-http-proxy@$(PROXY_VERSION); \
 	else echo "note: npm missing: the JupyterHub test will be skipped (install Node.js with npm)"; fi
 
-test: $(READY) browser proxy
+test: setup browser
 	mkdir -p .exchange
 	$(BIN)/python -m pytest $(TEST_FLAGS)
 

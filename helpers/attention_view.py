@@ -59,7 +59,7 @@ def heatmaps(P: np.ndarray, labels: Sequence[str], title: str = "", key_labels: 
         image = ax.imshow(P[i], cmap="viridis", vmin=0, vmax=1)
         ax.set_xticks(range(len(key_labels)), key_labels, fontsize=8)
         ax.set_yticks(range(len(labels)), labels, fontsize=8)
-        ax.set(xlabel="key (attended to)", ylabel="query" if i == 0 else "",
+        ax.set(xlabel="key (attended to)", ylabel="query",
                title=title if h == 1 else f"head {i}")
     fig.colorbar(image, ax=list(axes[0]), shrink=0.8, label="weight")
     if title and h > 1:
@@ -86,7 +86,7 @@ def attention_explorer(P: np.ndarray, labels: Sequence[str]) -> widgets.Widget:
         bars = ax.bar(range(len(labels)), P[head, query], color=colours)
         ax.bar_label(bars, labels=[f"{w:.2f}" for w in P[head, query]], fontsize=8)
         ax.set_xticks(range(len(labels)), [f"{j}:{t}" for j, t in enumerate(labels)], fontsize=8)
-        ax.set(ylim=(0, 1.1), ylabel="weight",
+        ax.set(ylim=(0, 1.1), xlabel="key (position: token)", ylabel="weight",
                title=f"head {head}: where query {query} ('{labels[query]}') looks")
         fig.tight_layout()
         plt.show()

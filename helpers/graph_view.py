@@ -71,6 +71,7 @@ def draw_graph(output: Node, ax: plt.Axes | None = None, show: str = "value",
     ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
     ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
     ax.axis("off")
+    ax.set_title(f"the graph that computes {output.label}")
     return ax
 
 
@@ -129,6 +130,4 @@ def backprop_stepper(output: Node) -> widgets.Widget:
         print(describe_step(record))
 
     slider = widgets.IntSlider(value=0, min=0, max=len(steps) - 1, description="step")
-    play = widgets.Play(value=0, min=0, max=len(steps) - 1, interval=1500)
-    widgets.jslink((play, "value"), (slider, "value"))
-    return widgets.VBox([widgets.HBox([play]), widgets.interactive(show, step=slider)])
+    return widgets.interactive(show, step=slider)

@@ -129,7 +129,7 @@ def plot_gates(gates: dict[str, np.ndarray], cells: np.ndarray, tokens: list[str
     """
     panels = [(f"gate {name}", gates[name], "viridis", 0.0, 1.0) for name in GATES if name != "g"]
     limit = float(np.abs(cells).max()) or 1.0
-    panels += [("candidate g", gates["g"], "RdBu_r", -1.0, 1.0), (cells_title, cells, "RdBu_r", -limit, limit)]
+    panels += [("candidate g", gates["g"], "cividis", -1.0, 1.0), (cells_title, cells, "cividis", -limit, limit)]
     fig, axes = plt.subplots(len(panels), 1, figsize=(10, 1.7 * len(panels)), sharex=True)
     for ax, (title, values, cmap, low, high) in zip(axes, panels):
         image = ax.imshow(values.T, aspect="auto", cmap=cmap, vmin=low, vmax=high, interpolation="nearest")

@@ -66,14 +66,19 @@ def show_broadcast(a: np.ndarray, b: np.ndarray) -> plt.Figure:
     ax.set_ylim(-shape[0] - 0.5, 1.0)
     ax.set_aspect("equal")
     ax.axis("off")
+    ax.set_title(f"a {a.shape} + b {b.shape}: pale boxes are copies NumPy never stores", fontsize=10)
     return fig
 
 
 def draw_heatmap(ax: plt.Axes, values: np.ndarray, title: str) -> None:
-    """One matrix as a heatmap on `ax`: rows are outputs, columns inputs; 0 is white, red +, blue −."""
+    """One matrix as a heatmap on `ax`: rows are outputs, columns inputs.
+
+    cividis, symmetric about 0: negative dark blue, 0 the middle grey, positive yellow; darker is always
+    smaller, so the picture also reads in grey scale.
+    """
     values = np.atleast_2d(values)
     top = float(np.abs(values).max()) or 1.0
-    image = ax.imshow(values, cmap="RdBu_r", vmin=-top, vmax=top, interpolation="nearest")
+    image = ax.imshow(values, cmap="cividis", vmin=-top, vmax=top, interpolation="nearest")
     ax.set_title(f"{title}\n{values.shape[0]}×{values.shape[1]}", fontsize=10)
     ax.set_xlabel("input j")
     ax.set_ylabel("output i")

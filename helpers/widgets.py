@@ -21,7 +21,7 @@ def timing_explorer(K: int = 250, H: int = 20) -> widgets.Widget:
         fig, ax = plt.subplots(figsize=(7, 2.6))
         bars = ax.barh(names, secs, color=["#d95f02", "#7570b3", "#1b9e77"][-len(names):])
         ax.bar_label(bars, labels=[f"{s * 1e3:.3g} ms  ({s / min(secs):.0f}×)" for s in secs], padding=3)
-        ax.set(xscale="log", xlabel="seconds per call (log scale)",
+        ax.set(xscale="log", xlabel="seconds per call (log scale)", ylabel="method",
                title=f"N = {N} windows of {K} inputs → {H} outputs")
         ax.margins(x=0.6)
         if len(names) < len(times):
@@ -59,7 +59,7 @@ def activation_explorer(x: np.ndarray, W: np.ndarray, b: np.ndarray, u: np.ndarr
         curve.plot(grid, f(grid), label="f(z)")
         curve.plot(grid, derivative(grid), label="f'(z)")
         curve.plot(z, slope, "ko", ms=4, label="f'(z) at this window's z")
-        curve.set(xlabel="z", ylim=(-1.1, 2.0), title=f"{activation} and its derivative")
+        curve.set(xlabel="z", ylabel="value", ylim=(-1.1, 2.0), title=f"{activation} and its derivative")
         curve.legend(fontsize=8)
         plotting.draw_heatmap(jac, np.diag(slope), "∂h/∂z = diag f'(z)")
         plotting.draw_heatmap(grad, np.outer(delta, x), "∂s/∂W = δ xᵀ")

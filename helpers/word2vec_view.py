@@ -34,7 +34,8 @@ def plot_noise_distribution(counts: np.ndarray, words: list[str], top: int = 12,
     ax.bar(x - 0.2, p1[shown], width=0.4, label="count / total")
     ax.bar(x + 0.2, p75[shown], width=0.4, label=f"count^{power} / Σ count^{power}")
     ax.set_xticks(np.r_[x[:top], top, x[top:]], labels, rotation=45, ha="right")
-    ax.set(yscale="log", ylabel="probability of being drawn", title="Negative-sampling distribution")
+    ax.set(yscale="log", xlabel=f"word (the {top} most frequent, then the rarest)", ylabel="probability of being drawn",
+           title="Negative-sampling distribution")
     ax.legend()
     fig.tight_layout()
     return fig
@@ -58,7 +59,8 @@ def pca_map(vectors: np.ndarray, index: dict[str, int], groups: dict[str, list[s
         ax.scatter(xy[rows, 0], xy[rows, 1], color=f"C{n}", label=group)
         for i in rows:
             ax.annotate(chosen[i][1], xy[i], fontsize=9, xytext=(3, 3), textcoords="offset points")
-    ax.set(title="Word vectors projected on their two main directions (PCA)", xticks=[], yticks=[])
+    ax.set(title="Word vectors projected on their two main directions (PCA)", xticks=[], yticks=[],
+           xlabel="first principal direction", ylabel="second principal direction")
     ax.legend()
     fig.tight_layout()
     return fig

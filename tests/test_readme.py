@@ -43,3 +43,10 @@ def test_readme_command_is_exercised_by_a_test(command):
 def test_ci_runs_make_test():
     script = (ROOT / ".ci" / "run").read_text()
     assert re.search(r"^make test$", script, flags=re.MULTILINE), ".ci/run must call the README's `make test`"
+
+
+def test_readme_images_exist():
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", (ROOT / "README.md").read_text())
+    assert images, "the README shows screenshots of the course in JupyterLab"
+    for image in images:
+        assert (ROOT / image).is_file(), f"README shows {image}, which does not exist"
