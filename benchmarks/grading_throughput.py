@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # the class is built from the tests' solved notebooks and mutants
 
 from helpers.benchmarking import save_report  # noqa: E402
-from tests.adversarial import _mutant  # noqa: E402
+from tests.adversarial import with_mutant  # noqa: E402
 from tests.notebooks import RELEASED, solved  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -44,7 +44,7 @@ def make_class(folder: Path, students: int) -> None:
     for number in range(students):
         kind = number % 3
         notebook = solved(LESSON) if kind == 0 else nbformat.read(RELEASED / LESSON / NAME, 4) if kind == 1 \
-            else _mutant(*wrong[number % len(wrong)])
+            else with_mutant(*wrong[number % len(wrong)])
         nbformat.write(notebook, folder / f"s{number:03d}_{NAME}")
 
 
@@ -93,7 +93,7 @@ def main() -> None:
     speedup = seconds["course grade --jobs 1"] / seconds["course grade --jobs 2"]
     versus_stock = seconds["stock nbgrader (serial)"] / seconds["course grade --jobs 1"]
     print(f"\n2 jobs vs 1: {speedup:.2f}× faster; course grade --jobs 1 vs stock nbgrader: {versus_stock:.2f}× faster")
-    save_report({"benchmark": "grading_throughput", "lesson": LESSON, "students": students,
+    save_report({"benchmark": "grading_throughput", "quick": args.quick, "lesson": LESSON, "students": students,
                  "cores": os.cpu_count(), "load": os.getloadavg()[0], "python": platform.python_version(),
                  "seconds": seconds, "seconds_per_submission": per, "speedup_2_jobs": speedup,
                  "speedup_vs_stock_nbgrader": versus_stock})

@@ -113,7 +113,7 @@ def _strip_metadata(cells):
     return cells
 
 
-def _mutant(exercise: str, index: int) -> nbformat.NotebookNode:
+def with_mutant(exercise: str, index: int) -> nbformat.NotebookNode:
     """A solved notebook whose `exercise` is one of the lesson's known-wrong answers (tests/mutants)."""
     from tests.mutants.backprop_nodes import MUTANTS
 
@@ -208,9 +208,9 @@ CASES: dict[str, Case] = {
                          "it is 01_matrix_vs_loop"),
     "correct-after-attacks": Case(lambda out: solved(LESSON), "graded", full_marks_allowed=True),
     # Typical wrong answers, for the class report: two students make the same mistake, one another.
-    "mutant-a1": Case(lambda out: _mutant("add_backward", 0), "graded", full_marks_allowed=True),
-    "mutant-a2": Case(lambda out: _mutant("add_backward", 0), "graded", full_marks_allowed=True),
-    "mutant-b": Case(lambda out: _mutant("add_backward", 1), "graded", full_marks_allowed=True),
+    "mutant-a1": Case(lambda out: with_mutant("add_backward", 0), "graded", full_marks_allowed=True),
+    "mutant-a2": Case(lambda out: with_mutant("add_backward", 0), "graded", full_marks_allowed=True),
+    "mutant-b": Case(lambda out: with_mutant("add_backward", 1), "graded", full_marks_allowed=True),
 }
 
 
