@@ -29,7 +29,8 @@ def exists(name: str) -> bool:
 def processes(names: list[str]) -> list[psutil.Process]:
     """The running processes of these accounts."""
     uids = {pwd.getpwnam(name).pw_uid for name in names if exists(name)}
-    return [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real in uids]
+    return [p for p in psutil.process_iter(["uids", "status"])            # a zombie has exited already
+            if p.info["uids"] and p.info["uids"].real in uids and p.info["status"] != psutil.STATUS_ZOMBIE]
 
 
 def remove(names: list[str]) -> None:
