@@ -3,7 +3,9 @@
 collect      find each student's notebook in a folder, a .zip or nbgrader's submitted/ tree
 screen       read a submission before running it: broken notebook, missing or altered cells, tampering
 sandbox      the kernel a submission runs in: time, memory and process limits, no network
+forkserver   kernels forked from a warm process that has imported what they need
 cells        nbgrader preprocessors: run only what grading needs, keep hidden tests out of feedback
 autograde    nbgrader's autograde and feedback, sharded over processes, merged into one gradebook
+feedback     the feedback page exporter: each piece of the lesson's text rendered once
 report       grades.csv, the class report and the summary
 """

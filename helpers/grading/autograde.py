@@ -21,12 +21,11 @@ from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import (
     AssignLatePenalties,
-    CheckCellMetadata,
     ClearHiddenTests,
     Execute,
     GetGrades,
@@ -37,8 +36,9 @@ from nbgrader.preprocessors import (
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
-from helpers.grading import sandbox
+from helpers.grading import forkserver, sandbox
 from helpers.grading.cells import HideHiddenTracebacks, RestoreDemoCells, SkipDemoCells
+from helpers.grading.feedback import FeedbackExporter
 
 COURSE_ID = "loops-to-attention"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -68,13 +68,15 @@ def grading_config(root: Path, source: Path, release: Path, limits: sandbox.Limi
     c.CourseDirectory.release_directory = str(release)
     c.Execute.timeout = limits.cell_seconds
     c.Execute.kernel_name = sandbox.KERNEL_NAME
+    c.Execute.shutdown_kernel = "immediate"         # nothing of a submission's kernel is worth waiting for
     c.KernelManager.transport = "ipc"               # Unix sockets: they work across the network namespace
     c.KernelManager.ip = str(Path(os.environ["JUPYTER_RUNTIME_DIR"]) / f"ipc-{root.name}")   # absolute socket paths
     c.OverwriteCells.add_missing_cells = True
     c.SkipDemoCells.instructor_sources = instructor_sources
     c.Autograde.autograde_preprocessors = [SkipDemoCells, Execute, RestoreDemoCells, IgnorePattern,
                                            ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
-                                           AssignLatePenalties, CheckCellMetadata]
+                                           AssignLatePenalties]   # CheckCellMetadata ran when nbgrader imported it
+    c.GenerateFeedback.exporter_class = FeedbackExporter
     c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, HideHiddenTracebacks, CSSHTMLHeaderPreprocessor]
     c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
     return c
@@ -97,30 +99,40 @@ def grade_shard(lesson: str, shard: Path, students: list[str], config: Config, l
                 progress) -> list[Outcome]:
     """Autograde `students` in the course folder `shard`, one at a time, then generate their feedback."""
     api = api_for(config, quiet_logger(f"l2a.grading.{shard.name}"))
-    outcomes = []
-    for student in students:
-        tag = f"{os.getpid()}-{re.sub(r'[^A-Za-z0-9]', '_', student)}"
-        os.environ[sandbox.TAG_VARIABLE] = tag
-        expired = threading.Event()
-
-        def expire(tag: str = tag, expired: threading.Event = expired) -> None:
-            expired.set()
-            sandbox.kill_kernel(tag)
-
-        watchdog = threading.Timer(limits.notebook_seconds, expire)
-        watchdog.start()
-        try:
-            result = api.autograde(lesson, student, force=True, create=True)
-        finally:
-            watchdog.cancel()
-            sandbox.remove_cgroups(tag)
-        outcomes.append(_outcome(lesson, shard, student, result, expired.is_set(), limits))
-        progress.put(("graded", student))
+    server = forkserver.start(Path(os.environ["JUPYTER_RUNTIME_DIR"]).parent / "forkserver", limits,
+                              forkserver.lesson_imports(config.SkipDemoCells.instructor_sources))
+    try:
+        outcomes = [_grade_one(api, lesson, shard, student, limits, progress) for student in students]
+    finally:
+        server.kill()
+        server.wait()
     api.generate_feedback(lesson, force=True)       # one HTML exporter for the whole shard
     for outcome in outcomes:
         if outcome.graded and not list((shard / "feedback" / outcome.student / lesson).glob("*.html")):
             outcome.problems.append("feedback could not be generated (see the grading log)")
     return outcomes
+
+
+def _grade_one(api: NbGraderAPI, lesson: str, shard: Path, student: str, limits: sandbox.Limits,
+               progress) -> Outcome:
+    """nbgrader's autograde of one student, with the whole-notebook time limit."""
+    tag = f"{os.getpid()}-{re.sub(r'[^A-Za-z0-9]', '_', student)}"
+    os.environ[sandbox.TAG_VARIABLE] = tag
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        sandbox.kill_kernel(tag)
+
+    watchdog = threading.Timer(limits.notebook_seconds, expire)
+    watchdog.start()
+    try:
+        result = api.autograde(lesson, student, force=True, create=True)
+    finally:
+        watchdog.cancel()
+        sandbox.remove_cgroups(tag)
+    progress.put(("graded", student))
+    return _outcome(lesson, shard, student, result, expired.is_set(), limits)
 
 
 def _last_line(result: dict) -> str:
@@ -217,38 +229,45 @@ def run_shards(lesson: str, shards: list[tuple[Path, list[str]]], configs: list[
     return outcomes, crashed
 
 
-def merge(out: Path, shard: Path, lesson: str, student: str, flagged: bool) -> None:
-    """Copy one student's grades, comments, autograded notebook and feedback from a shard into `out`."""
-    for kind in ("autograded", "feedback"):
-        target = out / kind / student / lesson
-        shutil.rmtree(target, ignore_errors=True)
-        if (shard / kind / student / lesson).is_dir():
-            shutil.copytree(shard / kind / student / lesson, target)
-    with warnings.catch_warnings(), Gradebook(db_url(shard), COURSE_ID) as part, \
-            Gradebook(db_url(out), COURSE_ID) as main:
+def merge(out: Path, lesson: str, graded: dict[str, tuple[Path, bool]]) -> dict[str, tuple[float, float, dict]]:
+    """Copy each graded student's grades, comments, autograded notebook and feedback from their shard into
+    `out`, flagging them as asked (graded: student -> (shard, flagged)); return what `scores` returns, per student."""
+    for student, (shard, _) in graded.items():
+        for kind in ("autograded", "feedback"):
+            target = out / kind / student / lesson
+            shutil.rmtree(target, ignore_errors=True)
+            if (shard / kind / student / lesson).is_dir():
+                shutil.copytree(shard / kind / student / lesson, target)
+    parts = {shard for shard, _ in graded.values()}
+    with warnings.catch_warnings(), Gradebook(db_url(out), COURSE_ID) as main:
         warnings.simplefilter("ignore", SAWarning)       # nbgrader's own autoflush warnings
-        graded = part.find_submission(lesson, student)
-        main.update_or_create_student(student)
-        main.update_or_create_submission(lesson, student, timestamp=graded.timestamp)
-        for notebook in graded.notebooks:
-            target = main.find_submission_notebook(notebook.name, lesson, student)
-            target.flagged = flagged
-            for grade in notebook.grades:
-                copy = main.find_grade(grade.name, notebook.name, lesson, student)
-                copy.auto_score, copy.manual_score = grade.auto_score, grade.manual_score
-                copy.needs_manual_grade = grade.needs_manual_grade
-            for comment in notebook.comments:
-                copy = main.find_comment(comment.name, notebook.name, lesson, student)
-                copy.auto_comment, copy.manual_comment = comment.auto_comment, comment.manual_comment
+        for shard in sorted(parts):
+            with Gradebook(db_url(shard), COURSE_ID) as part:
+                for student, (_, flagged) in graded.items():
+                    if graded[student][0] == shard:
+                        _copy_submission(part, main, lesson, student, flagged)
         main.db.commit()
+        return {student: _scores(main, lesson, student) for student in graded}
 
 
-def scores(out: Path, lesson: str, student: str) -> tuple[float, float, dict[str, float]] | None:
-    """(score, max score, points per test cell) from the main gradebook, or None if never graded."""
-    with Gradebook(db_url(out), COURSE_ID) as gradebook:
-        try:
-            submission = gradebook.find_submission(lesson, student)
-        except MissingEntry:
-            return None
-        points = {g.name: g.score for nb in submission.notebooks for g in nb.grades}
-        return submission.score, submission.max_score, points
+def _copy_submission(part: Gradebook, main: Gradebook, lesson: str, student: str, flagged: bool) -> None:
+    graded = part.find_submission(lesson, student)
+    main.update_or_create_student(student)
+    main.update_or_create_submission(lesson, student, timestamp=graded.timestamp)
+    for notebook in graded.notebooks:
+        target = main.find_submission_notebook(notebook.name, lesson, student)
+        target.flagged = flagged
+        for grade in notebook.grades:
+            copy = main.find_grade(grade.name, notebook.name, lesson, student)
+            copy.auto_score, copy.manual_score = grade.auto_score, grade.manual_score
+            copy.needs_manual_grade = grade.needs_manual_grade
+        for comment in notebook.comments:
+            copy = main.find_comment(comment.name, notebook.name, lesson, student)
+            copy.auto_comment, copy.manual_comment = comment.auto_comment, comment.manual_comment
+
+
+def _scores(gradebook: Gradebook, lesson: str, student: str) -> tuple[float, float, dict[str, float]]:
+    """(score, max score, points per test cell) of a graded submission."""
+    submission = gradebook.find_submission(lesson, student)
+    points = {g.name: g.score for nb in submission.notebooks for g in nb.grades}
+    return submission.score, submission.max_score, points

@@ -43,7 +43,8 @@ def grade(lesson: str, submissions: Path, out: Path, *, root: Path, jobs: int = 
             raise GradingError(f"no submission from {student!r} in {submissions}")
 
     runtime = Path(tempfile.mkdtemp(prefix="l2a-grade-"))
-    hidden = _hidden([source, root / "tests", out] + ([submissions] if submissions.is_dir() else []))
+    hidden = _hidden([source, root / "tests", out, runtime / "forkserver"]
+                     + ([submissions] if submissions.is_dir() else []))
     limits = sandbox.Limits(**{**limits.__dict__, "hide": [str(p) for p in hidden]})
     environment = {"JUPYTER_RUNTIME_DIR": str(runtime / "runtime"),  # nbgrader runs `alembic` from PATH:
                    "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
@@ -52,7 +53,8 @@ def grade(lesson: str, submissions: Path, out: Path, *, root: Path, jobs: int = 
     os.environ.update(environment)
     try:
         (runtime / "runtime").mkdir(mode=0o700)
-        sandbox.install_kernelspec(runtime, limits)
+        (runtime / "forkserver").mkdir(mode=0o700)
+        sandbox.install_kernelspec(runtime)
         release = out / ".l2a" / "release"
         config = autograde.grading_config(out, source, release, limits, [])
         created = autograde.api_for(config, autograde.quiet_logger("l2a.grading")).generate_assignment(lesson)
@@ -136,6 +138,7 @@ def _autograde(lesson: str, students: list[str], rows: list[report.Row], out: Pa
     outcomes, crashed = autograde.run_shards(lesson, shards, configs, limits, reports, bar.step)
     bar.close()
     shard_of = {student: shard for shard, mine in shards for student in mine}
+    graded = {}
     for row in rows:
         if row.student not in shard_of:
             continue
@@ -145,9 +148,12 @@ def _autograde(lesson: str, students: list[str], rows: list[report.Row], out: Pa
             continue
         row.reasons += outcome.problems
         if outcome.graded:
-            autograde.merge(out, shard_of[row.student], lesson, row.student, flagged=bool(row.reasons))
-            row.score, row.max_score, row.points = autograde.scores(out, lesson, row.student)
+            graded[row.student] = (shard_of[row.student], bool(row.reasons))
             row.errors = outcome.errors
+    merged = autograde.merge(out, lesson, graded)
+    for row in rows:
+        if row.student in merged:
+            row.score, row.max_score, row.points = merged[row.student]
     return crashed
 
 

@@ -1,30 +1,29 @@
 """The kernel a submission runs in: limits on time, memory and processes, no network, hidden files.
 
-nbgrader starts kernels through a kernelspec; `install_kernelspec` writes one whose command is this
-module, so every submission's kernel starts here, then becomes `python -m ipykernel_launcher`:
+Kernels are forked from a warm process (`helpers.grading.forkserver`); before it runs the student's
+notebook, each one confines itself here:
 
 - always: resource limits (CPU seconds, file size, no core dumps; address space and process count
   where no cgroup does it better), and a working directory of its own;
 - as root, on Linux: a cgroup caps its processes (pids.max: a fork bomb stops there) and memory;
-  `unshare` gives it new network, mount and PID namespaces (no network; the grading folders and the
-  course's solutions covered by empty read-only tmpfs; every process it starts dies with it); and
-  `setpriv` drops every capability, so it cannot lift the limits or uncover the files.
+  new network, mount and PID namespaces (no network; the grading folders and the course's solutions
+  covered by empty read-only tmpfs; every process it starts dies with it); and it drops every
+  capability, so it cannot lift the limits or uncover the files.
 
 The kernel talks to nbgrader over Unix sockets (ZeroMQ's ipc transport), which work across the
 network namespace. `enforced()` says which of these this machine gives.
 """
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import resource
-import shlex
-import shutil
 import signal
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 KERNEL_NAME = "l2a-sandbox"
@@ -47,7 +46,12 @@ def is_root() -> bool:
     return os.geteuid() == 0
 
 
-def _state_dir() -> Path:
+def can_isolate() -> bool:
+    """Namespaces, mounts and capabilities: root on Linux."""
+    return is_root() and sys.platform.startswith("linux")
+
+
+def state_dir() -> Path:
     """Where pid files and scratch folders go: the grading run's Jupyter runtime folder."""
     return Path(os.environ.get("JUPYTER_RUNTIME_DIR", tempfile.gettempdir()))
 
@@ -61,36 +65,44 @@ def _cgroup_dirs(tag: str) -> dict[str, Path]:
     return {c: CGROUP_ROOT / c / name for c in ("pids", "memory") if (CGROUP_ROOT / c / "cgroup.procs").exists()}
 
 
+def cgroup_controllers() -> set[str]:
+    """The cgroup controllers a kernel can be limited by here ("pids", "memory")."""
+    return set(_cgroup_dirs("probe"))
+
+
 def enforced() -> list[str]:
     """The limits this machine enforces on a submission's kernel, in words."""
     always = ["per-cell timeout (nbgrader)", "whole-notebook time limit (the grader kills the kernel)",
               "CPU seconds, file size and core dumps (rlimits)"]
-    if not (is_root() and shutil.which("unshare") and shutil.which("setpriv")):
+    if not can_isolate():
         return always + ["memory (address-space rlimit)", "process count (RLIMIT_NPROC, counts all of this user's "
                          "processes)", "NOT enforced without root: no-network, hidden grading files"]
-    cgroups = _cgroup_dirs("probe")
+    cgroups = cgroup_controllers()
     return always + [
         "memory (cgroup memory limit)" if "memory" in cgroups else "memory (address-space rlimit)",
         "process count (cgroup pids.max)" if "pids" in cgroups else "NOT enforced: process count (root ignores "
         "RLIMIT_NPROC and no pids cgroup is available)",
         "no network (new network namespace)", "grading files and solutions hidden (mount namespace)",
-        "processes die with the kernel (PID namespace)", "no capabilities (setpriv)"]
+        "processes die with the kernel (PID namespace)", "no capabilities"]
 
 
-def install_kernelspec(directory: Path, limits: Limits) -> str:
-    """Write the sandbox kernelspec into directory/kernels (put `directory` on JUPYTER_PATH); return its name."""
+def install_kernelspec(directory: Path) -> str:
+    """Write the sandbox kernelspec into directory/kernels (put `directory` on JUPYTER_PATH); return its name.
+
+    Its command asks the fork server named by $L2A_FORKSERVER for a kernel (see helpers.grading.forkserver).
+    """
     spec = directory / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "helpers.grading.sandbox", json.dumps(asdict(limits)), "{connection_file}"]
+    argv = [sys.executable, "-m", "helpers.grading.forkserver", "kernel", "{connection_file}"]
     (spec / "kernel.json").write_text(json.dumps({
         "argv": argv, "display_name": "Python 3 (grading sandbox)", "language": "python",
-        "interrupt_mode": "signal", "env": {"PYTHONHASHSEED": "0", "MPLBACKEND": "agg"}}, indent=1))
+        "interrupt_mode": "signal"}, indent=1))
     return KERNEL_NAME
 
 
 def kill_kernel(tag: str) -> None:
     """Kill every process of the kernel tagged `tag` (the grader's whole-notebook time limit)."""
-    pidfile = _state_dir() / f"l2a-{tag}.pid"
+    pidfile = state_dir() / f"l2a-{tag}.pid"
     if pidfile.exists():
         try:
             os.killpg(int(pidfile.read_text()), signal.SIGKILL)
@@ -108,7 +120,7 @@ def remove_cgroups(tag: str) -> None:
             folder.rmdir()
         except OSError:
             pass
-    (_state_dir() / f"l2a-{tag}.pid").unlink(missing_ok=True)
+    (state_dir() / f"l2a-{tag}.pid").unlink(missing_ok=True)
 
 
 def _empty_cgroup(folder: Path) -> None:
@@ -174,31 +186,56 @@ def _tasks_of_this_user() -> int:
     return count
 
 
-def _sandboxed_command(limits: Limits, connection_file: str, scratch: str) -> list[str]:
-    # helpers.checks binds NumPy's comparison functions when first imported: do it before any student code runs.
-    kernel = [sys.executable, "-c", "import helpers.checks, runpy; runpy.run_module('ipykernel_launcher', "
-              "run_name='__main__', alter_sys=True)", "-f", connection_file]
-    if not (is_root() and shutil.which("unshare") and shutil.which("setpriv")):
-        return kernel
-    script = "".join(f"mount -t tmpfs -o ro,size=4k,mode=000 l2a-hidden {shlex.quote(p)} && " if Path(p).is_dir()
-                     else f"mount --bind /dev/null {shlex.quote(p)} && " for p in limits.hide if Path(p).exists())
-    script += f"cd {shlex.quote(scratch)} && exec setpriv --bounding-set=-all --inh-caps=-all --no-new-privs -- \"$@\""
-    return ["unshare", "--net", "--mount", "--pid", "--fork", "--mount-proc", "--propagation",
-            "private", "--", "sh", "-c", script, "sandbox", *kernel]
+LIBC = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWPID = 0x00020000, 0x40000000, 0x20000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 4096, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 1, 24, 38, 47, 4
 
 
-def main(argv: list[str]) -> None:
-    """The kernelspec's command: `python -m helpers.grading.sandbox LIMITS_JSON CONNECTION_FILE`."""
-    limits = Limits(**json.loads(argv[0]))
-    tag = os.environ.get(TAG_VARIABLE, f"pid{os.getpid()}")
-    (_state_dir() / f"l2a-{tag}.pid").write_text(str(os.getpgrp()))
-    cgroups = _join_cgroup(tag, limits) if is_root() else set()
-    scratch = tempfile.mkdtemp(prefix="kernel-", dir=_state_dir())
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"{what}: {os.strerror(error)}")
+
+
+def die_with_parent() -> None:
+    """Be killed when the process that started this one ends (Linux; elsewhere nothing happens)."""
+    if sys.platform.startswith("linux"):
+        LIBC.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+
+
+def enter_cgroup_and_namespaces(tag: str, limits: Limits) -> set[str]:
+    """In the process that will fork the kernel, as root: join the kernel's cgroup (returns the controllers
+    that worked), then new mount, network and PID namespaces (its next child is process 1 of the new one)."""
+    if not can_isolate():
+        return set()
+    joined = _join_cgroup(tag, limits)
+    _check(LIBC.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID), "unshare")
+    return joined
+
+
+def confine(limits: Limits, cgroups: set[str]) -> None:
+    """In the kernel, before the student's code: hide the grading files, limits, a scratch folder, no
+    capabilities. As root the kernel is process 1 of its own PID namespace, with a /proc of its own."""
+    isolated = can_isolate()
+    if isolated:
+        last_capability = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
+        _check(LIBC.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
+        for path in limits.hide:
+            target = os.fsencode(path)
+            if Path(path).is_dir():
+                _check(LIBC.mount(b"l2a-hidden", target, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                   b"size=4k,mode=000"), f"hide {path}")
+            elif Path(path).exists():
+                _check(LIBC.mount(b"/dev/null", target, None, MS_BIND, None), f"hide {path}")
+        _check(LIBC.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None), "mount /proc")
+    scratch = tempfile.mkdtemp(prefix="kernel-", dir=state_dir())
     os.chdir(scratch)
     _set_rlimits(limits, cgroups)
-    command = _sandboxed_command(limits, argv[1], scratch)
-    os.execvp(command[0], command)
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])
+    if isolated:
+        for capability in range(last_capability + 1):
+            _check(LIBC.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0), "drop the capability bounding set")
+        _check(LIBC.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clear ambient capabilities")
+        header = (ctypes.c_uint32 * 2)(0x20080522, 0)            # _LINUX_CAPABILITY_VERSION_3, this process
+        _check(LIBC.capset(header, (ctypes.c_uint32 * 6)()), "capset")   # effective, permitted, inheritable: none
+        _check(LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no new privileges")

@@ -1,0 +1,190 @@
+"""Kernels forked from a warm process: a submission's kernel starts in milliseconds, not in a second.
+
+Starting a kernel means starting Python and importing IPython, NumPy, matplotlib and the course's
+helpers: most of a second of CPU per submission, the same for every student. A grading process
+starts one fork server, which does that once: it imports `helpers.checks` first (so the comparison
+functions the tests use are bound before any student code), then ipykernel and what the lesson's
+own cells import, and waits on a Unix socket. It never runs a submission's code.
+
+The kernelspec's command, `python -m helpers.grading.forkserver kernel CONNECTION_FILE`, is a
+stand-in that nbgrader's kernel manager starts, signals and kills as if it were the kernel. It hands
+its standard streams to the server, which forks a supervisor: the supervisor joins the kernel's
+cgroup and namespaces (`helpers.grading.sandbox`) and forks the kernel, which confines itself and
+runs ipykernel. The supervisor relays the stand-in's signals (interrupts) to the kernel, kills the
+kernel when the stand-in dies, and reports the kernel's exit status. The socket lives in a folder
+the kernels cannot see.
+"""
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+import os
+import random
+import select
+import signal
+import socket
+import subprocess
+import sys
+import traceback
+from pathlib import Path
+
+from helpers.grading import sandbox
+
+SOCKET_VARIABLE = "L2A_FORKSERVER"     # the socket's path, for the stand-ins
+RELAYED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+
+
+def lesson_imports(sources: list[str]) -> list[str]:
+    """The modules the lesson's own code cells import (IPython syntax allowed), in order."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    modules = []
+    for source in sources:
+        try:
+            tree = ast.parse(TransformerManager().transform_cell(source))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                modules.append(node.module)
+    return list(dict.fromkeys(modules))
+
+
+def start(folder: Path, limits: sandbox.Limits, modules: list[str]) -> subprocess.Popen:
+    """Start a fork server listening in `folder`; set $L2A_FORKSERVER for the kernels started from here."""
+    path = folder / f"{os.getpid()}.sock"
+    environment = {**os.environ, "PYTHONHASHSEED": "0", "MPLBACKEND": "agg"}
+    server = subprocess.Popen([sys.executable, "-m", "helpers.grading.forkserver", "serve", str(path),
+                               json.dumps(limits.__dict__), json.dumps(modules)],
+                              cwd=folder, env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+    if server.stdout.readline().strip() != b"ready":
+        server.kill()
+        raise RuntimeError(f"the kernel fork server did not start (exit status {server.wait()})")
+    os.environ[SOCKET_VARIABLE] = str(path)
+    return server
+
+
+def serve(path: str, limits: sandbox.Limits, modules: list[str]) -> None:
+    """Import what kernels need, then fork a supervised kernel for each stand-in that connects."""
+    sandbox.die_with_parent()                                   # the grading process, and so on down:
+    importlib.import_module("helpers.checks")   # binds NumPy's comparison functions before any student code
+    kernel = ["ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "matplotlib_inline.backend_inline"]
+    for module in kernel + modules:
+        try:
+            importlib.import_module(module)
+        except Exception:                                        # the kernel will report it, if it matters
+            pass
+    sys.path = [p for p in sys.path if p not in ("", os.getcwd())]
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    os.chmod(path, 0o600)
+    listener.listen(64)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)               # supervisors are reaped by the system
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    while True:
+        connection, _ = listener.accept()
+        if os.fork() == 0:
+            sandbox.die_with_parent()                           # a supervisor dies with the server,
+            listener.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            code = 1
+            try:
+                code = _supervise(connection, limits)
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        connection.close()
+
+
+def _supervise(connection: socket.socket, limits: sandbox.Limits) -> int:
+    """Fork the kernel for one stand-in; relay its signals; report the kernel's exit status."""
+    message, streams, _, _ = socket.recv_fds(connection, 1 << 16, 3)
+    request = json.loads(message)
+    cgroups = sandbox.enter_cgroup_and_namespaces(request["tag"], limits)
+    kernel = os.fork()
+    if kernel == 0:
+        connection.close()
+        _run_kernel(request, streams, limits, cgroups)
+    for stream in streams:
+        os.close(stream)
+    exited = os.pidfd_open(kernel)
+    while True:
+        ready, _, _ = select.select([connection, exited], [], [])
+        if exited in ready:
+            code = os.waitstatus_to_exitcode(os.waitpid(kernel, 0)[1])
+            connection.sendall(f"{code}\n".encode())
+            return 0
+        received = connection.recv(64)
+        if not received:                                         # the stand-in was killed: so is the kernel
+            os.kill(kernel, signal.SIGKILL)
+            os.waitpid(kernel, 0)
+            return 0
+        for signum in received:
+            os.kill(kernel, signum)
+
+
+def _run_kernel(request: dict, streams: list[int], limits: sandbox.Limits, cgroups: set[str]) -> None:
+    """The kernel: the stand-in's environment and streams, its own session, confined, fresh random seeds,
+    then ipykernel as its launcher would start it. Never returns."""
+    code = 0
+    try:
+        sandbox.die_with_parent()                               # a kernel with its supervisor,
+        os.environ.clear()
+        os.environ.update(request["environment"])
+        os.setsid()
+        for target, stream in enumerate(streams):
+            os.dup2(stream, target)
+            os.close(stream)
+        sandbox.confine(limits, cgroups)
+        random.seed()                                            # as a freshly started Python would be
+        if "numpy" in sys.modules:
+            sys.modules["numpy"].random.seed()
+        from ipykernel import kernelapp
+
+        parent = os.environ.get("JPY_PARENT_PID", "0")      # read when ipykernel was imported, in the server
+        sys.argv = ["ipykernel_launcher", "-f", request["connection_file"], f"--IPKernelApp.parent_handle={parent}",
+                    *request["arguments"]]
+        kernelapp.launch_new_instance()
+    except SystemExit as leaving:
+        code = leaving.code if isinstance(leaving.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def stand_in(connection_file: str, arguments: list[str]) -> None:
+    """The kernelspec's command: ask the fork server for a kernel and stand in for it until it exits."""
+    sandbox.die_with_parent()                                   # a stand-in with its kernel manager
+    tag = os.environ.get(sandbox.TAG_VARIABLE, f"pid{os.getpid()}")
+    (sandbox.state_dir() / f"l2a-{tag}.pid").write_text(str(os.getpgrp()))
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.connect(os.environ[SOCKET_VARIABLE])
+    request = {"connection_file": os.path.abspath(connection_file), "arguments": arguments, "tag": tag,
+               "environment": dict(os.environ)}
+    socket.send_fds(server, [json.dumps(request).encode()], [0, 1, 2])
+    for signum in RELAYED:
+        signal.signal(signum, lambda number, _frame: server.send(bytes([number])))
+    reply = b""
+    while not reply.endswith(b"\n"):
+        received = server.recv(64)
+        if not received:
+            sys.exit(1)
+        reply += received
+    code = int(reply)
+    sys.exit(code if code >= 0 else 128 - code)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "serve":
+        serve(sys.argv[2], sandbox.Limits(**json.loads(sys.argv[3])), json.loads(sys.argv[4]))
+    elif sys.argv[1] == "kernel":
+        stand_in(sys.argv[2], sys.argv[3:])
