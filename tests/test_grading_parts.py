@@ -1,11 +1,13 @@
 """The parts of `course grade`, each alone: collecting, screening, choosing cells, hiding tests, hiding files."""
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from helpers.grading import cells, collect, screen
+from helpers.grading import autograde, cells, collect, screen
 from helpers.grading.grade import _hidden
 from tests.notebooks import RELEASED, read, solved
 
@@ -131,3 +133,11 @@ def test_grading_inside_the_checkout_hides_its_grading_files_not_the_checkout(tm
     inside = Path(sys.prefix).resolve().parent
     hidden = _hidden([inside, tmp_path])
     assert inside not in hidden and inside / "gradebook.db" in hidden and tmp_path in hidden
+
+
+def test_the_gradebook_revision_is_the_one_nbgrader_finds():
+    from nbgrader.api import _temp_alembic_ini
+
+    with _temp_alembic_ini("sqlite:////tmp/unused.db") as settings:      # what nbgrader's own lookup runs
+        printed = subprocess.check_output([str(Path(sys.executable).parent / "alembic"), "-c", settings, "heads"])
+    assert autograde.alembic_head() == printed.decode().split()[0]
