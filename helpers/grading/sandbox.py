@@ -96,7 +96,7 @@ def install_kernelspec(directory: Path) -> str:
     argv = [sys.executable, "-m", "helpers.grading.forkserver", "kernel", "{connection_file}"]
     (spec / "kernel.json").write_text(json.dumps({
         "argv": argv, "display_name": "Python 3 (grading sandbox)", "language": "python",
-        "interrupt_mode": "signal"}, indent=1))
+        "interrupt_mode": "signal", "env": {"PYTHONHASHSEED": "0", "MPLBACKEND": "agg"}}, indent=1))
     return KERNEL_NAME
 
 
