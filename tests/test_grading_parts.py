@@ -141,3 +141,29 @@ def test_the_gradebook_revision_is_the_one_nbgrader_finds():
     with _temp_alembic_ini("sqlite:////tmp/unused.db") as settings:      # what nbgrader's own lookup runs
         printed = subprocess.check_output([str(Path(sys.executable).parent / "alembic"), "-c", settings, "heads"])
     assert autograde.alembic_head() == printed.decode().split()[0]
+
+
+def _page_notebook(heading: str, image: bool) -> nbformat.NotebookNode:
+    code = nbformat.v4.new_code_cell("print(6 * 7)", outputs=[nbformat.v4.new_output("stream", text="42\n")])
+    if image:
+        code.outputs.append(nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo="}))
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"# {heading}\n\nSome *text*."), code])
+    notebook.metadata.language_info = {"name": "python", "pygments_lexer": "ipython3"}
+    return notebook
+
+
+@pytest.mark.parametrize("image", [False, True], ids=["no image", "an image without alt text"])
+def test_the_feedback_exporter_makes_the_page_html_exporter_makes(image):
+    from bs4 import BeautifulSoup
+    from nbconvert.exporters import HTMLExporter
+
+    from helpers.grading.feedback import FeedbackExporter
+
+    ours = FeedbackExporter(template_name="classic")
+    for heading in ("First", "Second"):                     # the second page is rendered partly from memory
+        notebook = _page_notebook(heading, image)
+        expected = HTMLExporter(template_name="classic").from_notebook_node(notebook)[0]
+        made = ours.from_notebook_node(notebook)[0]
+        assert BeautifulSoup(made, "html.parser") == BeautifulSoup(expected, "html.parser")
+        assert heading in BeautifulSoup(made, "html.parser").h1.get_text()
+        assert ('alt="No description has been provided for this image"' in made) == image
