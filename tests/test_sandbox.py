@@ -15,6 +15,7 @@ import pytest
 from jupyter_client import KernelManager
 
 from helpers.grading import forkserver, sandbox
+from helpers.grading.standin import SOCKET_VARIABLE, TAG_VARIABLE
 
 LIMITS = dict(cell_seconds=20, notebook_seconds=60, memory_mb=512, processes=32, file_mb=8)
 
@@ -30,15 +31,15 @@ def sandboxed(tmp_path_factory):
     for folder in ("runtime", "forkserver"):
         (root / folder).mkdir(mode=0o700)
     limits = sandbox.Limits(**LIMITS, hide=[str(secret_dir), str(secret_file), str(root / "forkserver")])
-    saved = {key: os.environ.get(key) for key in ("JUPYTER_RUNTIME_DIR", "JUPYTER_PATH", forkserver.SOCKET_VARIABLE,
-                                                   sandbox.TAG_VARIABLE)}
+    saved = {key: os.environ.get(key) for key in ("JUPYTER_RUNTIME_DIR", "JUPYTER_PATH", SOCKET_VARIABLE,
+                                                   TAG_VARIABLE)}
     os.environ.update(JUPYTER_RUNTIME_DIR=str(root / "runtime"), JUPYTER_PATH=str(root))
     sandbox.install_kernelspec(root)
     server = forkserver.start(root / "forkserver", limits, ["numpy"])
     started = []
 
     def start(tag: str):
-        os.environ[sandbox.TAG_VARIABLE] = tag
+        os.environ[TAG_VARIABLE] = tag
         manager = KernelManager(kernel_name=sandbox.KERNEL_NAME, transport="ipc", ip=str(root / "runtime" / tag))
         manager.start_kernel()
         client = manager.client()
@@ -166,7 +167,7 @@ except OSError as error:
 
 def test_kernels_die_with_the_fork_server(sandboxed, tmp_path):
     start, _, _ = sandboxed
-    shared = os.environ[forkserver.SOCKET_VARIABLE]
+    shared = os.environ[SOCKET_VARIABLE]
     own = forkserver.start(tmp_path, sandbox.Limits(**LIMITS), [])
     try:
         start("orphaned")
@@ -176,7 +177,7 @@ def test_kernels_die_with_the_fork_server(sandboxed, tmp_path):
         own.wait()
         assert _all_gone(forked), "a supervisor or a kernel outlived the fork server"
     finally:
-        os.environ[forkserver.SOCKET_VARIABLE] = shared
+        os.environ[SOCKET_VARIABLE] = shared
 
 
 def _all_gone(pids: set[int], seconds: float = 10) -> bool:

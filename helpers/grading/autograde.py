@@ -41,6 +41,7 @@ from traitlets.config import Config
 from helpers.grading import forkserver, sandbox
 from helpers.grading.cells import HideHiddenTracebacks, RestoreDemoCells, SkipDemoCells
 from helpers.grading.feedback import FeedbackExporter
+from helpers.grading.standin import TAG_VARIABLE
 
 COURSE_ID = "loops-to-attention"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -83,6 +84,7 @@ def grading_config(root: Path, source: Path, release: Path, limits: sandbox.Limi
     c.Execute.timeout = limits.cell_seconds
     c.Execute.kernel_name = sandbox.KERNEL_NAME
     c.Execute.shutdown_kernel = "immediate"         # nothing of a submission's kernel is worth waiting for
+    c.KernelManager.client_class = "helpers.grading.forkserver.PromptKernelClient"
     c.KernelManager.transport = "ipc"               # Unix sockets: they work across the network namespace
     c.KernelManager.ip = str(Path(os.environ["JUPYTER_RUNTIME_DIR"]) / f"ipc-{root.name}")   # absolute socket paths
     c.OverwriteCells.add_missing_cells = True
@@ -131,7 +133,7 @@ def _grade_one(api: NbGraderAPI, lesson: str, shard: Path, student: str, limits:
                progress) -> Outcome:
     """nbgrader's autograde of one student, with the whole-notebook time limit."""
     tag = f"{os.getpid()}-{re.sub(r'[^A-Za-z0-9]', '_', student)}"
-    os.environ[sandbox.TAG_VARIABLE] = tag
+    os.environ[TAG_VARIABLE] = tag
     expired = threading.Event()
 
     def expire() -> None:

@@ -6,9 +6,9 @@ starts one fork server, which does that once: it imports `helpers.checks` first 
 functions the tests use are bound before any student code), then ipykernel and what the lesson's
 own cells import, and waits on a Unix socket. It never runs a submission's code.
 
-The kernelspec's command, `python -m helpers.grading.forkserver kernel CONNECTION_FILE`, is a
-stand-in that nbgrader's kernel manager starts, signals and kills as if it were the kernel. It hands
-its standard streams to the server, which forks a supervisor: the supervisor joins the kernel's
+The kernelspec's command is a stand-in (`helpers/grading/standin.py`) that nbgrader's kernel manager
+starts, signals and kills as if it were the kernel. It hands its standard streams to the server,
+which forks a supervisor: the supervisor joins the kernel's
 cgroup and namespaces (`helpers.grading.sandbox`) and forks the kernel, which confines itself and
 runs ipykernel. The supervisor relays the stand-in's signals (interrupts) to the kernel, kills the
 kernel when the stand-in dies, and reports the kernel's exit status. The socket lives in a folder
@@ -20,19 +20,51 @@ import ast
 import importlib
 import json
 import os
+import queue
 import random
 import select
 import signal
 import socket
 import subprocess
 import sys
+import time
 import traceback
 from pathlib import Path
 
-from helpers.grading import sandbox
+from jupyter_client.asynchronous import AsyncKernelClient
 
-SOCKET_VARIABLE = "L2A_FORKSERVER"     # the socket's path, for the stand-ins
-RELAYED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+from helpers.grading import sandbox
+from helpers.grading.standin import SOCKET_VARIABLE, die_with_parent
+
+
+class PromptKernelClient(AsyncKernelClient):
+    """jupyter_client's asynchronous kernel client, ready as soon as the kernel has answered.
+
+    jupyter_client's own `wait_for_ready` checks the same things (a kernel_info reply on the shell
+    channel, then a message on IOPub), then listens to IOPub until it has been quiet for 0.2 s: a fifth
+    of a second per submission. nbclient ignores messages that do not answer its own requests.
+    """
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except queue.Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                try:
+                    await self.iopub_channel.get_msg(timeout=0.2)      # IOPub is connected
+                except queue.Empty:
+                    pass
+                else:
+                    self._handle_kernel_info_reply(reply)
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
 
 
 def lesson_imports(sources: list[str]) -> list[str]:
@@ -57,7 +89,7 @@ def start(folder: Path, limits: sandbox.Limits, modules: list[str]) -> subproces
     """Start a fork server listening in `folder`; set $L2A_FORKSERVER for the kernels started from here."""
     path = folder / f"{os.getpid()}.sock"
     environment = {**os.environ, "PYTHONHASHSEED": "0", "MPLBACKEND": "agg"}
-    server = subprocess.Popen([sys.executable, "-m", "helpers.grading.forkserver", "serve", str(path),
+    server = subprocess.Popen([sys.executable, "-m", "helpers.grading.forkserver", str(path),
                                json.dumps(limits.__dict__), json.dumps(modules)],
                               cwd=folder, env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
     if server.stdout.readline().strip() != b"ready":
@@ -69,7 +101,7 @@ def start(folder: Path, limits: sandbox.Limits, modules: list[str]) -> subproces
 
 def serve(path: str, limits: sandbox.Limits, modules: list[str]) -> None:
     """Import what kernels need, then fork a supervised kernel for each stand-in that connects."""
-    sandbox.die_with_parent()                                   # the grading process, and so on down:
+    die_with_parent()                                   # the grading process, and so on down:
     importlib.import_module("helpers.checks")   # binds NumPy's comparison functions before any student code
     kernel = ["ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "matplotlib_inline.backend_inline"]
     for module in kernel + modules:
@@ -88,7 +120,7 @@ def serve(path: str, limits: sandbox.Limits, modules: list[str]) -> None:
     while True:
         connection, _ = listener.accept()
         if os.fork() == 0:
-            sandbox.die_with_parent()                           # a supervisor dies with the server,
+            die_with_parent()                           # a supervisor dies with the server,
             listener.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             code = 1
@@ -133,7 +165,7 @@ def _run_kernel(request: dict, streams: list[int], limits: sandbox.Limits, cgrou
     then ipykernel as its launcher would start it. Never returns."""
     code = 0
     try:
-        sandbox.die_with_parent()                               # a kernel with its supervisor,
+        die_with_parent()                               # a kernel with its supervisor,
         os.environ.clear()
         os.environ.update(request["environment"])
         os.setsid()
@@ -161,30 +193,5 @@ def _run_kernel(request: dict, streams: list[int], limits: sandbox.Limits, cgrou
         os._exit(code)
 
 
-def stand_in(connection_file: str, arguments: list[str]) -> None:
-    """The kernelspec's command: ask the fork server for a kernel and stand in for it until it exits."""
-    sandbox.die_with_parent()                                   # a stand-in with its kernel manager
-    tag = os.environ.get(sandbox.TAG_VARIABLE, f"pid{os.getpid()}")
-    (sandbox.state_dir() / f"l2a-{tag}.pid").write_text(str(os.getpgrp()))
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.connect(os.environ[SOCKET_VARIABLE])
-    request = {"connection_file": os.path.abspath(connection_file), "arguments": arguments, "tag": tag,
-               "environment": dict(os.environ)}
-    socket.send_fds(server, [json.dumps(request).encode()], [0, 1, 2])
-    for signum in RELAYED:
-        signal.signal(signum, lambda number, _frame: server.send(bytes([number])))
-    reply = b""
-    while not reply.endswith(b"\n"):
-        received = server.recv(64)
-        if not received:
-            sys.exit(1)
-        reply += received
-    code = int(reply)
-    sys.exit(code if code >= 0 else 128 - code)
-
-
 if __name__ == "__main__":
-    if sys.argv[1] == "serve":
-        serve(sys.argv[2], sandbox.Limits(**json.loads(sys.argv[3])), json.loads(sys.argv[4]))
-    elif sys.argv[1] == "kernel":
-        stand_in(sys.argv[2], sys.argv[3:])
+    serve(sys.argv[1], sandbox.Limits(**json.loads(sys.argv[2])), json.loads(sys.argv[3]))

@@ -26,9 +26,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from helpers.grading import standin
+from helpers.grading.standin import pid_file
+
 KERNEL_NAME = "l2a-sandbox"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
-TAG_VARIABLE = "L2A_SANDBOX_TAG"        # set by the grader per submission: names the kernel's cgroup
 
 
 @dataclass(frozen=True)
@@ -89,11 +91,12 @@ def enforced() -> list[str]:
 def install_kernelspec(directory: Path) -> str:
     """Write the sandbox kernelspec into directory/kernels (put `directory` on JUPYTER_PATH); return its name.
 
-    Its command asks the fork server named by $L2A_FORKSERVER for a kernel (see helpers.grading.forkserver).
+    Its command is the stand-in, which asks the fork server named by $L2A_FORKSERVER for a kernel
+    (see helpers.grading.forkserver); it runs without site-packages, so it starts at once.
     """
     spec = directory / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "helpers.grading.forkserver", "kernel", "{connection_file}"]
+    argv = [sys.executable, "-I", "-S", standin.__file__, "{connection_file}"]
     (spec / "kernel.json").write_text(json.dumps({
         "argv": argv, "display_name": "Python 3 (grading sandbox)", "language": "python",
         "interrupt_mode": "signal", "env": {"PYTHONHASHSEED": "0", "MPLBACKEND": "agg"}}, indent=1))
@@ -102,7 +105,7 @@ def install_kernelspec(directory: Path) -> str:
 
 def kill_kernel(tag: str) -> None:
     """Kill every process of the kernel tagged `tag` (the grader's whole-notebook time limit)."""
-    pidfile = state_dir() / f"l2a-{tag}.pid"
+    pidfile = Path(pid_file(tag))
     if pidfile.exists():
         try:
             os.killpg(int(pidfile.read_text()), signal.SIGKILL)
@@ -120,7 +123,7 @@ def remove_cgroups(tag: str) -> None:
             folder.rmdir()
         except OSError:
             pass
-    (state_dir() / f"l2a-{tag}.pid").unlink(missing_ok=True)
+    Path(pid_file(tag)).unlink(missing_ok=True)
 
 
 def _empty_cgroup(folder: Path) -> None:
@@ -189,19 +192,13 @@ def _tasks_of_this_user() -> int:
 LIBC = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWPID = 0x00020000, 0x40000000, 0x20000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 1, 24, 38, 47, 4
+PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 38, 47, 4
 
 
 def _check(result: int, what: str) -> None:
     if result != 0:
         error = ctypes.get_errno()
         raise OSError(error, f"{what}: {os.strerror(error)}")
-
-
-def die_with_parent() -> None:
-    """Be killed when the process that started this one ends (Linux; elsewhere nothing happens)."""
-    if sys.platform.startswith("linux"):
-        LIBC.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
 
 
 def enter_cgroup_and_namespaces(tag: str, limits: Limits) -> set[str]:
