@@ -9,3 +9,10 @@ autograde    nbgrader's autograde and feedback, sharded over processes, merged i
 feedback     the feedback page exporter: each piece of the lesson's text rendered once
 report       grades.csv, the class report and the summary
 """
+import sys
+
+# nbformat validates with jsonschema, which imports rfc3987_syntax when it is installed (jupyter_events
+# requires it) only to check the "iri" formats that no notebook or gradebook schema uses; importing it
+# compiles a grammar, about 2 s for every grading command. Grading does without it, as jsonschema
+# does when it is not installed.
+sys.modules.setdefault("rfc3987_syntax", None)
