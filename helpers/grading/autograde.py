@@ -249,11 +249,12 @@ def merge(out: Path, lesson: str, graded: dict[str, tuple[Path, bool]]) -> dict[
     """Copy each graded student's grades, comments, autograded notebook and feedback from their shard into
     `out`, flagging them as asked (graded: student -> (shard, flagged)); return what `scores` returns, per student."""
     for student, (shard, _) in graded.items():
-        for kind in ("autograded", "feedback"):
+        for kind in ("autograded", "feedback"):            # moved: the shards are removed afterwards
             target = out / kind / student / lesson
             shutil.rmtree(target, ignore_errors=True)
             if (shard / kind / student / lesson).is_dir():
-                shutil.copytree(shard / kind / student / lesson, target)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(shard / kind / student / lesson, target)
     parts = {shard for shard, _ in graded.values()}
     with warnings.catch_warnings(), Gradebook(db_url(out), COURSE_ID) as main:
         warnings.simplefilter("ignore", SAWarning)       # nbgrader's own autoflush warnings
@@ -273,12 +274,14 @@ def _copy_submission(part: Gradebook, main: Gradebook, lesson: str, student: str
     for notebook in graded.notebooks:
         target = main.find_submission_notebook(notebook.name, lesson, student)
         target.flagged = flagged
+        grades = {grade.name: grade for grade in target.grades}
         for grade in notebook.grades:
-            copy = main.find_grade(grade.name, notebook.name, lesson, student)
+            copy = grades[grade.name]
             copy.auto_score, copy.manual_score = grade.auto_score, grade.manual_score
             copy.needs_manual_grade = grade.needs_manual_grade
+        comments = {comment.name: comment for comment in target.comments}
         for comment in notebook.comments:
-            copy = main.find_comment(comment.name, notebook.name, lesson, student)
+            copy = comments[comment.name]
             copy.auto_comment, copy.manual_comment = comment.auto_comment, comment.manual_comment
 
 
