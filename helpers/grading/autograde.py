@@ -17,6 +17,7 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -67,6 +68,9 @@ class Outcome:
     graded: bool = False                                  # nbgrader produced an autograded notebook
     problems: list[str] = field(default_factory=list)     # what went wrong while running it
     errors: dict[str, str] = field(default_factory=dict)  # test grade_id -> the error it printed
+    timestamp: datetime | None = None                     # the submission's, as nbgrader recorded it
+    grades: dict[tuple[str, str], tuple] = field(default_factory=dict)    # (notebook, cell) -> auto, manual, needs
+    comments: dict[tuple[str, str], tuple] = field(default_factory=dict)  # (notebook, cell) -> auto, manual
 
 
 def db_url(folder: Path) -> str:
@@ -147,8 +151,25 @@ def _grade_one(api: NbGraderAPI, lesson: str, shard: Path, student: str, limits:
     finally:
         watchdog.cancel()
         sandbox.remove_cgroups(tag)
+    outcome = _outcome(lesson, shard, student, result, expired.is_set(), limits)
+    if outcome.graded:
+        _read_grades(shard, lesson, outcome)
     progress.put(("graded", student))
-    return _outcome(lesson, shard, student, result, expired.is_set(), limits)
+    return outcome
+
+
+def _read_grades(shard: Path, lesson: str, outcome: Outcome) -> None:
+    """What nbgrader recorded for the student in the shard's gradebook, for merging (read here, in parallel)."""
+    with warnings.catch_warnings(), Gradebook(db_url(shard), COURSE_ID) as part:
+        warnings.simplefilter("ignore", SAWarning)       # nbgrader's own autoflush warnings
+        submission = part.find_submission(lesson, outcome.student)
+        outcome.timestamp = submission.timestamp
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                outcome.grades[notebook.name, grade.name] = (grade.auto_score, grade.manual_score,
+                                                             grade.needs_manual_grade)
+            for comment in notebook.comments:
+                outcome.comments[notebook.name, comment.name] = (comment.auto_comment, comment.manual_comment)
 
 
 def _last_line(result: dict) -> str:
@@ -245,44 +266,33 @@ def run_shards(lesson: str, shards: list[tuple[Path, list[str]]], configs: list[
     return outcomes, crashed
 
 
-def merge(out: Path, lesson: str, graded: dict[str, tuple[Path, bool]]) -> dict[str, tuple[float, float, dict]]:
-    """Copy each graded student's grades, comments, autograded notebook and feedback from their shard into
-    `out`, flagging them as asked (graded: student -> (shard, flagged)); return what `scores` returns, per student."""
-    for student, (shard, _) in graded.items():
+def merge(out: Path, lesson: str, graded: list[tuple[Path, Outcome, bool]]) -> dict[str, tuple[float, float, dict]]:
+    """Bring each graded student's grades, comments, autograded notebook and feedback from their shard into
+    `out`, flagged or not (graded: (shard, outcome, flagged) per student); return `_scores` per student."""
+    for shard, outcome, _ in graded:
         for kind in ("autograded", "feedback"):            # moved: the shards are removed afterwards
-            target = out / kind / student / lesson
+            target = out / kind / outcome.student / lesson
             shutil.rmtree(target, ignore_errors=True)
-            if (shard / kind / student / lesson).is_dir():
+            if (shard / kind / outcome.student / lesson).is_dir():
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(shard / kind / student / lesson, target)
-    parts = {shard for shard, _ in graded.values()}
+                shutil.move(shard / kind / outcome.student / lesson, target)
     with warnings.catch_warnings(), Gradebook(db_url(out), COURSE_ID) as main:
         warnings.simplefilter("ignore", SAWarning)       # nbgrader's own autoflush warnings
-        for shard in sorted(parts):
-            with Gradebook(db_url(shard), COURSE_ID) as part:
-                for student, (_, flagged) in graded.items():
-                    if graded[student][0] == shard:
-                        _copy_submission(part, main, lesson, student, flagged)
+        for _, outcome, flagged in graded:
+            _record(main, lesson, outcome, flagged)
         main.db.commit()
-        return {student: _scores(main, lesson, student) for student in graded}
+        return {outcome.student: _scores(main, lesson, outcome.student) for _, outcome, _ in graded}
 
 
-def _copy_submission(part: Gradebook, main: Gradebook, lesson: str, student: str, flagged: bool) -> None:
-    graded = part.find_submission(lesson, student)
-    main.update_or_create_student(student)
-    main.update_or_create_submission(lesson, student, timestamp=graded.timestamp)
-    for notebook in graded.notebooks:
-        target = main.find_submission_notebook(notebook.name, lesson, student)
-        target.flagged = flagged
-        grades = {grade.name: grade for grade in target.grades}
+def _record(main: Gradebook, lesson: str, outcome: Outcome, flagged: bool) -> None:
+    main.update_or_create_student(outcome.student)
+    submission = main.update_or_create_submission(lesson, outcome.student, timestamp=outcome.timestamp)
+    for notebook in submission.notebooks:
+        notebook.flagged = flagged
         for grade in notebook.grades:
-            copy = grades[grade.name]
-            copy.auto_score, copy.manual_score = grade.auto_score, grade.manual_score
-            copy.needs_manual_grade = grade.needs_manual_grade
-        comments = {comment.name: comment for comment in target.comments}
+            grade.auto_score, grade.manual_score, grade.needs_manual_grade = outcome.grades[notebook.name, grade.name]
         for comment in notebook.comments:
-            copy = comments[comment.name]
-            copy.auto_comment, copy.manual_comment = comment.auto_comment, comment.manual_comment
+            comment.auto_comment, comment.manual_comment = outcome.comments[notebook.name, comment.name]
 
 
 def _scores(gradebook: Gradebook, lesson: str, student: str) -> tuple[float, float, dict[str, float]]:

@@ -138,7 +138,7 @@ def _autograde(lesson: str, students: list[str], rows: list[report.Row], out: Pa
     outcomes, crashed = autograde.run_shards(lesson, shards, configs, limits, reports, bar.step)
     bar.close()
     shard_of = {student: shard for shard, mine in shards for student in mine}
-    graded = {}
+    graded = []
     for row in rows:
         if row.student not in shard_of:
             continue
@@ -148,7 +148,7 @@ def _autograde(lesson: str, students: list[str], rows: list[report.Row], out: Pa
             continue
         row.reasons += outcome.problems
         if outcome.graded:
-            graded[row.student] = (shard_of[row.student], bool(row.reasons))
+            graded.append((shard_of[row.student], outcome, bool(row.reasons)))
             row.errors = outcome.errors
     merged = autograde.merge(out, lesson, graded)
     for row in rows:
