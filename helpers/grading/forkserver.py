@@ -1,4 +1,4 @@
-"""Kernels forked from a warm process: a submission's kernel starts in milliseconds, not in a second.
+"""Kernels forked from a warm process: a submission's kernel is ready in a fifth of a second, not a second.
 
 Starting a kernel means starting Python and importing IPython, NumPy, matplotlib and the course's
 helpers: most of a second of CPU per submission, the same for every student. A grading process
@@ -8,11 +8,11 @@ own cells import, and waits on a Unix socket. It never runs a submission's code.
 
 The kernelspec's command is a stand-in (`helpers/grading/standin.py`) that nbgrader's kernel manager
 starts, signals and kills as if it were the kernel. It hands its standard streams to the server,
-which forks a supervisor: the supervisor joins the kernel's
-cgroup and namespaces (`helpers.grading.sandbox`) and forks the kernel, which confines itself and
-runs ipykernel. The supervisor relays the stand-in's signals (interrupts) to the kernel, kills the
-kernel when the stand-in dies, and reports the kernel's exit status. The socket lives in a folder
-the kernels cannot see.
+which forks a supervisor: the supervisor joins the kernel's cgroup and namespaces
+(`helpers.grading.sandbox`) and forks the kernel, which confines itself and runs ipykernel. The
+supervisor relays the stand-in's signals (interrupts) to the kernel, kills the kernel when the
+stand-in dies, and reports the kernel's exit status. The socket lives in a folder the kernels
+cannot see. `PromptKernelClient` spares the grader jupyter_client's wait for a quiet IOPub.
 """
 from __future__ import annotations
 
