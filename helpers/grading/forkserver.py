@@ -136,6 +136,11 @@ def serve(path: str, limits: sandbox.Limits, modules: list[str]) -> None:
 def _supervise(connection: socket.socket, limits: sandbox.Limits) -> int:
     """Fork the kernel for one stand-in; relay its signals; report the kernel's exit status."""
     message, streams, _, _ = socket.recv_fds(connection, 1 << 16, 3)
+    while not message.endswith(b"\n"):                         # one line of JSON, however it arrives
+        received = connection.recv(1 << 16)
+        if not received:
+            return 1
+        message += received
     request = json.loads(message)
     cgroups = sandbox.enter_cgroup_and_namespaces(request["tag"], limits)
     kernel = os.fork()
@@ -170,8 +175,9 @@ def _run_kernel(request: dict, streams: list[int], limits: sandbox.Limits, cgrou
         os.environ.update(request["environment"])
         os.setsid()
         for target, stream in enumerate(streams):
-            os.dup2(stream, target)
-            os.close(stream)
+            if stream != target:
+                os.dup2(stream, target)
+                os.close(stream)
         sandbox.confine(limits, cgroups)
         random.seed()                                            # as a freshly started Python would be
         if "numpy" in sys.modules:

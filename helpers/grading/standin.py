@@ -40,7 +40,8 @@ def main(connection_file: str, arguments: list) -> None:
     server.connect(os.environ[SOCKET_VARIABLE])
     request = {"connection_file": os.path.abspath(connection_file), "arguments": arguments, "tag": tag,
                "environment": dict(os.environ)}
-    socket.send_fds(server, [json.dumps(request).encode()], [0, 1, 2])
+    line = json.dumps(request).encode() + b"\n"
+    server.sendall(line[socket.send_fds(server, [line], [0, 1, 2]):])     # the streams go with the first bytes
     for signum in RELAYED:
         signal.signal(signum, lambda number, _frame: server.send(bytes([number])))
     reply = b""
