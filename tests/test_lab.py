@@ -102,6 +102,16 @@ def _screenshot(page: Page, name: str, cell: Locator | None = None) -> None:
     page.screenshot(path=SCREENSHOTS / f"{name}.png")
 
 
+def _run_whole_notebook(tree: str, lesson: str, notebook_page):
+    """Open the lesson's notebook of `tree` in JupyterLab, run every cell, check it renders; (path, page, views)."""
+    path = _notebook(tree, lesson)
+    page = notebook_page(path)
+    run_every_cell(page)
+    views = read_cells(page)
+    _assert_it_renders(path, page, views)
+    return path, page, views
+
+
 def _assert_it_renders(path: str, page: Page, views: list[CellView]) -> None:
     """Every cell ran; prose and formulas are typeset; cells that show a plot show an image; widgets draw."""
     cells = read(ROOT / path).cells
@@ -127,11 +137,7 @@ def _assert_it_renders(path: str, page: Page, views: list[CellView]) -> None:
 
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_released_notebook_fails_only_in_its_exercises(lesson, notebook_page):
-    path = _notebook("notebooks", lesson)
-    page = notebook_page(path)
-    run_every_cell(page)
-    views = read_cells(page)
-    _assert_it_renders(path, page, views)
+    path, page, views = _run_whole_notebook("notebooks", lesson, notebook_page)
     cells = read(ROOT / path).cells
     for number, (cell, view) in enumerate(zip(cells, views)):
         where = f"{path} cell {number}: {cell.source[:50]!r}"
@@ -207,11 +213,7 @@ def test_main_widgets_cover_every_lesson():
 
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_solution_notebook_runs_clean_and_its_main_widget_responds(lesson, notebook_page):
-    path = _notebook("solutions", lesson)
-    page = notebook_page(path)
-    run_every_cell(page)
-    views = read_cells(page)
-    _assert_it_renders(path, page, views)
+    path, page, views = _run_whole_notebook("solutions", lesson, notebook_page)
     red = [(number, view.errors) for number, view in enumerate(views) if view.errors]
     assert not red, f"{path}: cells show errors: {red}"
     widget = _use_and_see_it_change(page, MAIN_WIDGETS[lesson])
