@@ -24,7 +24,7 @@ import nbformat
 import nbgrader.api
 from alembic.script import ScriptDirectory
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import (
@@ -162,7 +162,12 @@ def _read_grades(shard: Path, lesson: str, outcome: Outcome) -> None:
     """What nbgrader recorded for the student in the shard's gradebook, for merging (read here, in parallel)."""
     with warnings.catch_warnings(), Gradebook(db_url(shard), COURSE_ID) as part:
         warnings.simplefilter("ignore", SAWarning)       # nbgrader's own autoflush warnings
-        submission = part.find_submission(lesson, outcome.student)
+        try:
+            submission = part.find_submission(lesson, outcome.student)
+        except MissingEntry:
+            outcome.graded = False
+            outcome.problems.append("nbgrader wrote an autograded notebook but recorded no grades")
+            return
         outcome.timestamp = submission.timestamp
         for notebook in submission.notebooks:
             for grade in notebook.grades:

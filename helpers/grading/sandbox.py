@@ -54,7 +54,7 @@ def can_isolate() -> bool:
 
 
 def state_dir() -> Path:
-    """Where pid files and scratch folders go: the grading run's Jupyter runtime folder."""
+    """Where kernels' scratch folders go: the grading run's Jupyter runtime folder."""
     return Path(os.environ.get("JUPYTER_RUNTIME_DIR", tempfile.gettempdir()))
 
 
