@@ -7,7 +7,7 @@ then `course grade --jobs 1` and `course grade --jobs 2` (sandboxed kernels, scr
 grades depend on, feedback without hidden tests). Reports seconds per submission and the ratios.
 Writes benchmarks/results/grading_throughput.json.
 
-    python benchmarks/grading_throughput.py [--quick] [--students N] [--lesson LESSON]
+    python benchmarks/grading_throughput.py [--quick] [--students N]
 """
 from __future__ import annotations
 

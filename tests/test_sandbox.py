@@ -10,11 +10,13 @@ import os
 import time
 from pathlib import Path
 
+import nbformat
 import psutil
 import pytest
-from jupyter_client import KernelManager
+from jupyter_client import BlockingKernelClient, KernelManager
+from traitlets.config import Config
 
-from helpers.grading import forkserver, sandbox
+from helpers.grading import forkserver, prestart, sandbox
 from helpers.grading.standin import SOCKET_VARIABLE, TAG_VARIABLE
 
 LIMITS = dict(cell_seconds=20, notebook_seconds=60, memory_mb=512, processes=32, file_mb=8)
@@ -122,7 +124,8 @@ def test_the_kernel_is_confined_as_enforced_says(sandboxed):
 def test_an_interrupt_reaches_the_kernel_through_the_stand_in(sandboxed):
     start, _, _ = sandboxed
     manager, client = start("interrupt")
-    message = client.execute("import time\nwhile True: time.sleep(0.01)")
+    message = client.execute("import time\nwhile True: time.sleep(0.01)",
+                             stop_on_error=False)      # as nbgrader runs cells: an error aborts nothing after it
     time.sleep(1)
     manager.interrupt_kernel()
     reply = client.get_shell_msg(timeout=10)
@@ -180,6 +183,71 @@ def test_kernels_die_with_the_fork_server(sandboxed, tmp_path):
         assert _all_gone(forked), "a supervisor or a kernel outlived the fork server"
     finally:
         os.environ[SOCKET_VARIABLE] = shared
+
+
+def _execute_ahead(sandboxed, tmp_path):
+    """(PrestartedExecute configured as the grader's, run(tag, upcoming) -> printed, the fork server's children)."""
+    _, server, _ = sandboxed
+    config = Config()
+    config.Execute.kernel_name = sandbox.KERNEL_NAME
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = str(tmp_path / "ipc")
+    execute = prestart.PrestartedExecute(config=config)
+    execute.started = 0
+    start_new_kernel = execute.start_new_kernel
+
+    def counted(**options):
+        execute.started += 1
+        start_new_kernel(**options)
+
+    execute.start_new_kernel = counted
+
+    def run(tag: str, upcoming: str | None) -> str:
+        os.environ[TAG_VARIABLE] = tag
+        prestart.upcoming(upcoming)
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+        execute.preprocess(notebook, {"metadata": {"path": str(tmp_path)}})
+        return "".join(o.get("text", "") for o in notebook.cells[0].outputs)
+
+    return execute, run, lambda: {p.pid for p in psutil.Process(server.pid).children(recursive=True)}
+
+
+def test_the_next_kernel_starts_ahead_and_the_next_submission_runs_on_it(sandboxed, tmp_path):
+    execute, run, forked = _execute_ahead(sandboxed, tmp_path)
+    earlier = forked()
+    assert run("first", upcoming="second") == "42\n"
+    assert execute.started == 2, "one kernel for this submission, one started ahead for the next"
+    ahead = _ready(prestart._started["second"], forked, earlier)
+    assert Path(os.environ["JUPYTER_RUNTIME_DIR"], "l2a-second.pid").exists(), "it should carry the next tag"
+    assert run("second", upcoming=None) == "42\n"
+    assert execute.started == 2, "the second submission should have run on the kernel started ahead"
+    assert _all_gone(ahead), "the kernel started ahead should be shut down after its submission"
+
+
+def test_a_kernel_started_for_a_submission_that_never_runs_is_shut_down(sandboxed, tmp_path):
+    _, run, forked = _execute_ahead(sandboxed, tmp_path)
+    earlier = forked()
+    run("runs", upcoming="never")
+    ahead = _ready(prestart._started["never"], forked, earlier)
+    prestart.discard("never")
+    assert _all_gone(ahead), "discard should shut down the kernel nobody used"
+    prestart.discard("never")                                    # nothing left to do: no error
+
+
+def _ready(manager, forked, earlier: set[int]) -> set[int]:
+    """Wait until the kernel of `manager` answers; return its supervisor's and its own process ids."""
+    client = BlockingKernelClient()
+    client.load_connection_info(manager.get_connection_info())
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=30)
+    finally:
+        client.stop_channels()
+    deadline = time.monotonic() + 10                 # the kernel before it is on its way out
+    while len(forked() - earlier) != 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(forked() - earlier) == 2, "a supervisor and a kernel should be running for the next submission"
+    return forked() - earlier
 
 
 def _all_gone(pids: set[int], seconds: float = 10) -> bool:

@@ -8,6 +8,7 @@ merged into the main gradebook through nbgrader's Gradebook API. Every kernel is
 """
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import os
@@ -22,15 +23,15 @@ from pathlib import Path
 
 import nbformat
 import nbgrader.api
+import sqlalchemy
 from alembic.script import ScriptDirectory
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import BaseCell, Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     ClearHiddenTests,
-    Execute,
     GetGrades,
     IgnorePattern,
     LimitOutput,
@@ -39,7 +40,7 @@ from nbgrader.preprocessors import (
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
-from helpers.grading import forkserver, sandbox
+from helpers.grading import forkserver, prestart, sandbox
 from helpers.grading.cells import HideHiddenTracebacks, RestoreDemoCells, SkipDemoCells
 from helpers.grading.feedback import FeedbackExporter
 from helpers.grading.standin import TAG_VARIABLE
@@ -59,6 +60,33 @@ def alembic_head() -> str:
 
 
 nbgrader.api.get_alembic_version = alembic_head
+
+
+SCRATCH_GRADEBOOKS: set[str] = set()        # a shard's copy: rebuilt if its process crashes, so never synced
+
+
+@functools.cache
+def _engine(url: str, **options) -> sqlalchemy.Engine:
+    """One SQLAlchemy engine per gradebook for the whole process.
+
+    nbgrader opens a Gradebook, and so an engine, about ten times per notebook it grades, and every
+    new engine compiles nbgrader's queries afresh. A shared engine keeps its compiled queries; closing
+    a Gradebook still disposes of its connections. nbgrader commits some fifty times per notebook; in a
+    shard's scratch gradebook those commits do not wait for the disk.
+    """
+    engine = sqlalchemy.create_engine(url, **options)
+    if url in SCRATCH_GRADEBOOKS:
+        sqlalchemy.event.listen(engine, "connect", _unsynced)
+    return engine
+
+
+def _unsynced(connection, _connection_record) -> None:
+    connection.execute("PRAGMA synchronous = OFF")
+    connection.execute("PRAGMA journal_mode = MEMORY")
+
+
+nbgrader.api.create_engine = _engine
+os.register_at_fork(after_in_child=_engine.cache_clear)       # a shard process makes its own connections
 
 
 @dataclass
@@ -92,9 +120,10 @@ def grading_config(root: Path, source: Path, release: Path, limits: sandbox.Limi
     c.KernelManager.transport = "ipc"               # Unix sockets: they work across the network namespace
     c.KernelManager.ip = str(Path(os.environ["JUPYTER_RUNTIME_DIR"]) / f"ipc-{root.name}")   # absolute socket paths
     c.OverwriteCells.add_missing_cells = True
+    c.Exporter.optimistic_validation = True         # validate each notebook once, not after every preprocessor
     c.SkipDemoCells.instructor_sources = instructor_sources
-    c.Autograde.autograde_preprocessors = [SkipDemoCells, Execute, RestoreDemoCells, IgnorePattern,
-                                           ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+    c.Autograde.autograde_preprocessors = [SkipDemoCells, prestart.PrestartedExecute, RestoreDemoCells,
+                                           IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
                                            AssignLatePenalties]   # CheckCellMetadata ran when nbgrader imported it
     c.GenerateFeedback.exporter_class = FeedbackExporter
     c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, HideHiddenTracebacks, CSSHTMLHeaderPreprocessor]
@@ -118,12 +147,19 @@ def quiet_logger(name: str) -> logging.Logger:
 def grade_shard(lesson: str, shard: Path, students: list[str], config: Config, limits: sandbox.Limits,
                 progress) -> list[Outcome]:
     """Autograde `students` in the course folder `shard`, one at a time, then generate their feedback."""
+    SCRATCH_GRADEBOOKS.add(db_url(shard))
     api = api_for(config, quiet_logger(f"l2a.grading.{shard.name}"))
     server = forkserver.start(Path(os.environ["JUPYTER_RUNTIME_DIR"]).parent / "forkserver", limits,
                               forkserver.lesson_imports(config.SkipDemoCells.instructor_sources))
+    tags = [_tag(student) for student in students]
     try:
-        outcomes = [_grade_one(api, lesson, shard, student, limits, progress) for student in students]
+        outcomes = []
+        for student, tag, upcoming in zip(students, tags, tags[1:] + [None]):
+            prestart.upcoming(upcoming)
+            outcomes.append(_grade_one(api, lesson, shard, student, tag, limits, progress))
     finally:
+        for tag in tags:
+            prestart.discard(tag)
         server.kill()
         server.wait()
     api.generate_feedback(lesson, force=True)       # one HTML exporter for the whole shard
@@ -133,10 +169,14 @@ def grade_shard(lesson: str, shard: Path, students: list[str], config: Config, l
     return outcomes
 
 
-def _grade_one(api: NbGraderAPI, lesson: str, shard: Path, student: str, limits: sandbox.Limits,
+def _tag(student: str) -> str:
+    """What names a student's kernel: its cgroup, its pid file."""
+    return f"{os.getpid()}-{re.sub(r'[^A-Za-z0-9]', '_', student)}"
+
+
+def _grade_one(api: NbGraderAPI, lesson: str, shard: Path, student: str, tag: str, limits: sandbox.Limits,
                progress) -> Outcome:
     """nbgrader's autograde of one student, with the whole-notebook time limit."""
-    tag = f"{os.getpid()}-{re.sub(r'[^A-Za-z0-9]', '_', student)}"
     os.environ[TAG_VARIABLE] = tag
     expired = threading.Event()
 
@@ -150,6 +190,7 @@ def _grade_one(api: NbGraderAPI, lesson: str, shard: Path, student: str, limits:
         result = api.autograde(lesson, student, force=True, create=True)
     finally:
         watchdog.cancel()
+        prestart.discard(tag)                   # a kernel started for a submission nbgrader did not run
         sandbox.remove_cgroups(tag)
     outcome = _outcome(lesson, shard, student, result, expired.is_set(), limits)
     if outcome.graded:
@@ -169,12 +210,19 @@ def _read_grades(shard: Path, lesson: str, outcome: Outcome) -> None:
             outcome.problems.append("nbgrader wrote an autograded notebook but recorded no grades")
             return
         outcome.timestamp = submission.timestamp
+        names = _cell_names(part)
         for notebook in submission.notebooks:
             for grade in notebook.grades:
-                outcome.grades[notebook.name, grade.name] = (grade.auto_score, grade.manual_score,
-                                                             grade.needs_manual_grade)
+                outcome.grades[notebook.name, names[grade.cell_id]] = (grade.auto_score, grade.manual_score,
+                                                                       grade.needs_manual_grade)
             for comment in notebook.comments:
-                outcome.comments[notebook.name, comment.name] = (comment.auto_comment, comment.manual_comment)
+                outcome.comments[notebook.name, names[comment.cell_id]] = (comment.auto_comment,
+                                                                           comment.manual_comment)
+
+
+def _cell_names(gradebook: Gradebook) -> dict[str, str]:
+    """Every cell's name by its id, in one query (a grade's or comment's `name` loads its cell alone)."""
+    return dict(gradebook.db.query(BaseCell.id, BaseCell.name))
 
 
 def _last_line(result: dict) -> str:
@@ -283,21 +331,23 @@ def merge(out: Path, lesson: str, graded: list[tuple[Path, Outcome, bool]]) -> d
                 shutil.move(shard / kind / outcome.student / lesson, target)
     with warnings.catch_warnings(), Gradebook(db_url(out), COURSE_ID) as main:
         warnings.simplefilter("ignore", SAWarning)       # nbgrader's own autoflush warnings
+        names = _cell_names(main)
         for _, outcome, flagged in graded:
-            _record(main, lesson, outcome, flagged)
+            _record(main, lesson, outcome, flagged, names)
         main.db.commit()
         return {outcome.student: _scores(main, lesson, outcome.student) for _, outcome, _ in graded}
 
 
-def _record(main: Gradebook, lesson: str, outcome: Outcome, flagged: bool) -> None:
+def _record(main: Gradebook, lesson: str, outcome: Outcome, flagged: bool, names: dict[str, str]) -> None:
     main.update_or_create_student(outcome.student)
     submission = main.update_or_create_submission(lesson, outcome.student, timestamp=outcome.timestamp)
     for notebook in submission.notebooks:
         notebook.flagged = flagged
         for grade in notebook.grades:
-            grade.auto_score, grade.manual_score, grade.needs_manual_grade = outcome.grades[notebook.name, grade.name]
+            grade.auto_score, grade.manual_score, grade.needs_manual_grade = \
+                outcome.grades[notebook.name, names[grade.cell_id]]
         for comment in notebook.comments:
-            comment.auto_comment, comment.manual_comment = outcome.comments[notebook.name, comment.name]
+            comment.auto_comment, comment.manual_comment = outcome.comments[notebook.name, names[comment.cell_id]]
 
 
 def _scores(gradebook: Gradebook, lesson: str, student: str) -> tuple[float, float, dict[str, float]]:

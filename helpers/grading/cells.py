@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 
 from IPython.core.inputtransformer2 import TransformerManager
 from nbgrader.preprocessors import NbGraderPreprocessor
@@ -20,17 +21,19 @@ from traitlets import List, Unicode
 
 STASH = "l2a_skipped_source"
 BUILTINS = set(dir(builtins))
+_IPYTHON = TransformerManager()          # IPython's own translation of magics and `!` lines into Python
 
 
-def _names(source: str) -> tuple[set[str], set[str]]:
+@functools.lru_cache(maxsize=4096)          # a class shares the instructor's cells: each is parsed once
+def _names(source: str) -> tuple[frozenset[str], frozenset[str]]:
     """(global names the code reads, names it defines) — generous, so that no needed cell is skipped.
 
     Names local to a function (its parameters and what it assigns) are not global reads.
     """
     try:
-        tree = ast.parse(TransformerManager().transform_cell(source))
+        tree = ast.parse(_IPYTHON.transform_cell(source))
     except SyntaxError:
-        return set(), set()
+        return frozenset(), frozenset()
     reads: set[str] = set()
 
     def block(statements: list[ast.stmt], local: frozenset[str]) -> frozenset[str]:
@@ -69,7 +72,7 @@ def _names(source: str) -> tuple[set[str], set[str]]:
                     visit(value, local)
 
     block(tree.body, frozenset())
-    return reads - BUILTINS, _defined(tree.body)
+    return frozenset(reads - BUILTINS), frozenset(_defined(tree.body))
 
 
 def _parameters(args: ast.arguments) -> set[str]:
