@@ -4,6 +4,7 @@ This also proves that grading runs only what the grades need without breaking an
 solved notebook's every test passes though its demonstrations are skipped.
 """
 import csv
+import os
 import subprocess
 
 import nbformat
@@ -32,3 +33,40 @@ def test_course_grade_gives_full_marks_to_the_solution_and_zero_to_the_stub(tmp_
     assert float(grades["ada"]["score"]) == points, f"the solution lost points: {grades['ada']}"
     assert float(grades["bob"]["score"]) == 0, "the unfilled stub earned points"
     assert [c for c in grades["ada"] if c.startswith("test_")] == grade_cell_ids(source)
+
+
+def test_a_crashed_shard_keeps_the_grades_it_sent_and_marks_the_rest(tmp_path, monkeypatch):
+    """Grades reach the main gradebook as each student is graded: a grading process that dies midway
+    loses neither the students before the crash nor the fact that the others were not graded."""
+    from nbgrader.api import Gradebook
+
+    from helpers.grading import autograde
+    from helpers.grading.grade import GradingError, grade
+
+    lesson, name = "01_matrix_vs_loop", "matrix_vs_loop.ipynb"
+    (tmp_path / "class").mkdir()
+    for student, notebook in (("ada", solved(lesson)), ("bob", read(RELEASED / lesson / name)), ("cy", solved(lesson))):
+        nbformat.write(notebook, tmp_path / "class" / f"{student}_{name}")
+    grade_one = autograde._grade_one
+
+    def dies_at_cy(api, lesson, shard, student, *rest):
+        if student == "cy":
+            os._exit(3)                                   # the shard's process dies, as if killed
+        return grade_one(api, lesson, shard, student, *rest)
+
+    monkeypatch.setattr(autograde, "_grade_one", dies_at_cy)
+    with pytest.raises(GradingError, match="grading processes crashed"):
+        grade(lesson, tmp_path / "class", tmp_path / "out", root=ROOT, jobs=1)
+
+    with (tmp_path / "out" / "reports" / lesson / "grades.csv").open() as rows:
+        grades = {row["student"]: row for row in csv.DictReader(rows)}
+    source = read(ROOT / "solutions" / lesson / name)
+    points = sum(nbgrader(c)["points"] for c in source.cells if nbgrader(c).get("grade"))
+    assert float(grades["ada"]["score"]) == points and float(grades["bob"]["score"]) == 0
+    for student in ("ada", "bob"):                       # graded, but their feedback was never written
+        assert grades[student]["status"] == "needs manual grading"
+        assert "feedback could not be generated" in grades[student]["reasons"]
+    assert grades["cy"]["score"] == "" and "crashed before finishing" in grades["cy"]["reasons"]
+    with Gradebook(autograde.db_url(tmp_path / "out"), autograde.COURSE_ID) as gradebook:
+        assert {s.student_id: s.notebooks[0].flagged for s in gradebook.assignment_submissions(lesson)} == \
+            {"ada": True, "bob": True}

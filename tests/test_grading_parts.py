@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.grading import autograde, cells, collect, screen
+from helpers.grading import autograde, cells, collect, nbgrader_shortcuts, screen
 from helpers.grading.grade import _hidden
 from tests.notebooks import RELEASED, read, solved
 
@@ -140,7 +140,47 @@ def test_the_gradebook_revision_is_the_one_nbgrader_finds():
 
     with _temp_alembic_ini("sqlite:////tmp/unused.db") as settings:      # what nbgrader's own lookup runs
         printed = subprocess.check_output([str(Path(sys.executable).parent / "alembic"), "-c", settings, "heads"])
-    assert autograde.alembic_head() == printed.decode().split()[0]
+    assert nbgrader_shortcuts.alembic_head() == printed.decode().split()[0]
+
+
+def test_gradebooks_share_one_engine_and_only_scratch_ones_skip_the_disk(tmp_path):
+    from nbgrader.api import Gradebook
+    from sqlalchemy import text
+
+    main, scratch = autograde.db_url(tmp_path), autograde.db_url(tmp_path / "shard")
+    (tmp_path / "shard").mkdir()
+    nbgrader_shortcuts.scratch(scratch)
+    for url, synchronous in ((main, 2), (scratch, 0)):               # 2: SQLite's default, FULL
+        with Gradebook(url, autograde.COURSE_ID) as first:
+            first.add_student("ada")
+            engine = first.engine
+            assert first.db.execute(text("PRAGMA synchronous")).scalar() == synchronous
+        with Gradebook(url, autograde.COURSE_ID) as second:         # reopened after its engine was disposed of
+            assert second.engine is engine, "every Gradebook on one file should share its engine"
+            assert [s.id for s in second.students] == ["ada"]
+
+
+def test_the_metadata_check_raises_what_jsonschema_raises():
+    import jsonschema
+    import nbgrader.nbgraderformat.common
+    from nbgrader.nbgraderformat.v3 import MetadataValidatorV3
+
+    schema = MetadataValidatorV3().schema
+    good = {"grade": True, "grade_id": "test_a", "locked": True, "points": 1, "schema_version": 3, "solution": False}
+    bad = {**good, "grade_id": "test a!"}                            # not a valid cell id
+    nbgrader_shortcuts.validate(good, schema)
+    with pytest.raises(jsonschema.ValidationError) as theirs:
+        jsonschema.validate(bad, schema)
+    with pytest.raises(jsonschema.ValidationError) as ours:
+        nbgrader_shortcuts.validate(bad, schema)
+    assert str(ours.value) == str(theirs.value)
+    with pytest.raises(jsonschema.SchemaError):
+        nbgrader_shortcuts.validate(good, {"type": "nonsense"})
+    cell = nbformat.v4.new_code_cell("", metadata={"nbgrader": bad})
+    with pytest.raises(jsonschema.ValidationError):
+        MetadataValidatorV3().validate_cell(cell)
+    assert nbgrader.nbgraderformat.common.jsonschema.validate is nbgrader_shortcuts.validate, \
+        "nbgrader's metadata check should go through the shortcut"
 
 
 def _page_notebook(heading: str, image: bool) -> nbformat.NotebookNode:

@@ -185,7 +185,8 @@ def test_kernels_die_with_the_fork_server(sandboxed, tmp_path):
         os.environ[SOCKET_VARIABLE] = shared
 
 
-def _execute_ahead(sandboxed, tmp_path):
+@pytest.fixture
+def execute_ahead(sandboxed, tmp_path):
     """(PrestartedExecute configured as the grader's, run(tag, upcoming) -> printed, the fork server's children)."""
     _, server, _ = sandboxed
     config = Config()
@@ -195,6 +196,7 @@ def _execute_ahead(sandboxed, tmp_path):
     execute = prestart.PrestartedExecute(config=config)
     execute.started = 0
     start_new_kernel = execute.start_new_kernel
+    tags = set()
 
     def counted(**options):
         execute.started += 1
@@ -203,17 +205,21 @@ def _execute_ahead(sandboxed, tmp_path):
     execute.start_new_kernel = counted
 
     def run(tag: str, upcoming: str | None) -> str:
+        tags.update({tag, upcoming} - {None})
         os.environ[TAG_VARIABLE] = tag
         prestart.upcoming(upcoming)
         notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
         execute.preprocess(notebook, {"metadata": {"path": str(tmp_path)}})
         return "".join(o.get("text", "") for o in notebook.cells[0].outputs)
 
-    return execute, run, lambda: {p.pid for p in psutil.Process(server.pid).children(recursive=True)}
+    yield execute, run, lambda: {p.pid for p in psutil.Process(server.pid).children(recursive=True)}
+    for tag in tags:
+        prestart.discard(tag)
+        sandbox.remove_cgroups(tag)
 
 
-def test_the_next_kernel_starts_ahead_and_the_next_submission_runs_on_it(sandboxed, tmp_path):
-    execute, run, forked = _execute_ahead(sandboxed, tmp_path)
+def test_the_next_kernel_starts_ahead_and_the_next_submission_runs_on_it(execute_ahead):
+    execute, run, forked = execute_ahead
     earlier = forked()
     assert run("first", upcoming="second") == "42\n"
     assert execute.started == 2, "one kernel for this submission, one started ahead for the next"
@@ -224,8 +230,8 @@ def test_the_next_kernel_starts_ahead_and_the_next_submission_runs_on_it(sandbox
     assert _all_gone(ahead), "the kernel started ahead should be shut down after its submission"
 
 
-def test_a_kernel_started_for_a_submission_that_never_runs_is_shut_down(sandboxed, tmp_path):
-    _, run, forked = _execute_ahead(sandboxed, tmp_path)
+def test_a_kernel_started_for_a_submission_that_never_runs_is_shut_down(execute_ahead):
+    _, run, forked = execute_ahead
     earlier = forked()
     run("runs", upcoming="never")
     ahead = _ready(prestart._started["never"], forked, earlier)

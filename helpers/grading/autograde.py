@@ -8,23 +8,20 @@ merged into the main gradebook through nbgrader's Gradebook API. Every kernel is
 """
 from __future__ import annotations
 
-import functools
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import re
 import shutil
+import subprocess
 import threading
-import time
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import nbformat
-import nbgrader.api
-import sqlalchemy
-from alembic.script import ScriptDirectory
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.api import BaseCell, Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
@@ -40,7 +37,7 @@ from nbgrader.preprocessors import (
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
-from helpers.grading import forkserver, prestart, sandbox
+from helpers.grading import forkserver, nbgrader_shortcuts, prestart, sandbox
 from helpers.grading.cells import HideHiddenTracebacks, RestoreDemoCells, SkipDemoCells
 from helpers.grading.feedback import FeedbackExporter
 from helpers.grading.standin import TAG_VARIABLE
@@ -50,43 +47,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 TIMEOUT_ERRORS = {"CellTimeoutError", "KeyboardInterrupt"}
 
 
-def alembic_head() -> str:
-    """The gradebook schema's newest revision, which nbgrader stamps on a new gradebook.
-
-    nbgrader finds it by running `alembic heads` in a second Python that imports nbgrader again:
-    seconds for every new gradebook. alembic's own API reads the same revision files at once.
-    """
-    return ScriptDirectory(str(Path(nbgrader.api.__file__).parent / "alembic")).get_current_head()
-
-
-nbgrader.api.get_alembic_version = alembic_head
-
-
-SCRATCH_GRADEBOOKS: set[str] = set()        # a shard's copy: rebuilt if its process crashes, so never synced
-
-
-@functools.cache
-def _engine(url: str, **options) -> sqlalchemy.Engine:
-    """One SQLAlchemy engine per gradebook for the whole process.
-
-    nbgrader opens a Gradebook, and so an engine, about ten times per notebook it grades, and every
-    new engine compiles nbgrader's queries afresh. A shared engine keeps its compiled queries; closing
-    a Gradebook still disposes of its connections. nbgrader commits some fifty times per notebook; in a
-    shard's scratch gradebook those commits do not wait for the disk.
-    """
-    engine = sqlalchemy.create_engine(url, **options)
-    if url in SCRATCH_GRADEBOOKS:
-        sqlalchemy.event.listen(engine, "connect", _unsynced)
-    return engine
-
-
-def _unsynced(connection, _connection_record) -> None:
-    connection.execute("PRAGMA synchronous = OFF")
-    connection.execute("PRAGMA journal_mode = MEMORY")
-
-
-nbgrader.api.create_engine = _engine
-os.register_at_fork(after_in_child=_engine.cache_clear)       # a shard process makes its own connections
+nbgrader_shortcuts.apply()
 
 
 @dataclass
@@ -145,37 +106,31 @@ def quiet_logger(name: str) -> logging.Logger:
 
 
 def grade_shard(lesson: str, shard: Path, students: list[str], config: Config, limits: sandbox.Limits,
-                progress) -> list[Outcome]:
-    """Autograde `students` in the course folder `shard`, one at a time, then generate their feedback."""
-    SCRATCH_GRADEBOOKS.add(db_url(shard))
+                server: subprocess.Popen, graded) -> None:
+    """Autograde `students` in the course folder `shard`, one at a time, on kernels forked by `server`
+    (see forkserver.launch), passing each Outcome to `graded` as soon as it is known; then generate
+    their feedback."""
+    nbgrader_shortcuts.scratch(db_url(shard))
     api = api_for(config, quiet_logger(f"l2a.grading.{shard.name}"))
-    server = forkserver.start(Path(os.environ["JUPYTER_RUNTIME_DIR"]).parent / "forkserver", limits,
-                              forkserver.lesson_imports(config.SkipDemoCells.instructor_sources))
-    tags = [_tag(student) for student in students]
+    forkserver.ready(server)
+    tags = [_tag(os.getpid(), student) for student in students]
     try:
-        outcomes = []
         for student, tag, upcoming in zip(students, tags, tags[1:] + [None]):
             prestart.upcoming(upcoming)
-            outcomes.append(_grade_one(api, lesson, shard, student, tag, limits, progress))
+            graded(_grade_one(api, lesson, shard, student, tag, limits))
     finally:
         for tag in tags:
             prestart.discard(tag)
-        server.kill()
-        server.wait()
+        server.kill()                                   # its kernels die with it
     api.generate_feedback(lesson, force=True)       # one HTML exporter for the whole shard
-    for outcome in outcomes:
-        if outcome.graded and not list((shard / "feedback" / outcome.student / lesson).glob("*.html")):
-            outcome.problems.append("feedback could not be generated (see the grading log)")
-    return outcomes
 
 
-def _tag(student: str) -> str:
-    """What names a student's kernel: its cgroup, its pid file."""
-    return f"{os.getpid()}-{re.sub(r'[^A-Za-z0-9]', '_', student)}"
+def _tag(worker: int, student: str) -> str:
+    """What names a student's kernel in the shard process `worker`: its cgroup, its pid file."""
+    return f"{worker}-{re.sub(r'[^A-Za-z0-9]', '_', student)}"
 
 
-def _grade_one(api: NbGraderAPI, lesson: str, shard: Path, student: str, tag: str, limits: sandbox.Limits,
-               progress) -> Outcome:
+def _grade_one(api: NbGraderAPI, lesson: str, shard: Path, student: str, tag: str, limits: sandbox.Limits) -> Outcome:
     """nbgrader's autograde of one student, with the whole-notebook time limit."""
     os.environ[TAG_VARIABLE] = tag
     expired = threading.Event()
@@ -195,7 +150,6 @@ def _grade_one(api: NbGraderAPI, lesson: str, shard: Path, student: str, tag: st
     outcome = _outcome(lesson, shard, student, result, expired.is_set(), limits)
     if outcome.graded:
         _read_grades(shard, lesson, outcome)
-    progress.put(("graded", student))
     return outcome
 
 
@@ -263,12 +217,14 @@ def _outcome(lesson: str, shard: Path, student: str, result: dict, expired: bool
     return outcome
 
 
-def _worker(lesson, shard, students, config, limits, log_file, progress, results) -> None:
-    """A shard's process: nbgrader's and the kernels' chatter goes to log_file, outcomes to `results`."""
+def _worker(lesson, shard, students, config, limits, server, log_file, channel) -> None:
+    """A shard's process: nbgrader's and the kernels' chatter goes to log_file; ("graded", outcome) for each
+    student, then ("finished", shard name), into `channel`, each written before the worker goes on."""
     descriptor = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(descriptor, 1)
     os.dup2(descriptor, 2)
-    results.put((shard.name, grade_shard(lesson, shard, students, config, limits, progress)))
+    grade_shard(lesson, shard, students, config, limits, server, lambda outcome: channel.send(("graded", outcome)))
+    channel.send(("finished", shard.name))
 
 
 def prepare_shards(out: Path, lesson: str, students: list[str], jobs: int) -> list[tuple[Path, list[str]]]:
@@ -289,69 +245,101 @@ def prepare_shards(out: Path, lesson: str, students: list[str], jobs: int) -> li
 
 
 def run_shards(lesson: str, shards: list[tuple[Path, list[str]]], configs: list[Config], limits: sandbox.Limits,
-               log_dir: Path, on_progress) -> tuple[dict[str, Outcome], list[str]]:
-    """Grade every shard in its own process; return outcomes by student and the shards that crashed."""
+               servers: list[subprocess.Popen], log_dir: Path, on_graded) -> list[str]:
+    """Grade every shard in its own process, with a fork server each, calling on_graded(outcome) for each
+    student as it comes; return the names of the shards that crashed. Each shard writes to a pipe of its
+    own, so what a shard sent before it died is read in full."""
     context = multiprocessing.get_context("fork")
-    progress, results = context.Queue(), context.Queue()
-    workers = []
-    for (shard, students), config in zip(shards, configs):
-        worker = context.Process(target=_worker, args=(lesson, shard, students, config, limits,
-                                                       str(log_dir / f"grading-{shard.name}.log"), progress, results))
+    workers, channels = [], []
+    for (shard, students), config, server in zip(shards, configs, servers):
+        reader, writer = context.Pipe(duplex=False)
+        worker = context.Process(target=_worker, args=(lesson, shard, students, config, limits, server,
+                                                       str(log_dir / f"grading-{shard.name}.log"), writer))
         worker.start()
+        writer.close()                                    # the worker holds the only writing end: EOF when it ends
         workers.append(worker)
-    outcomes: dict[str, Outcome] = {}
+        channels.append(reader)
     finished: set[str] = set()
-    while len(finished) < len(workers):
-        while not progress.empty():
-            on_progress(progress.get()[1])
-        while not results.empty():
-            name, shard_outcomes = results.get()
-            finished.add(name)
-            outcomes.update({o.student: o for o in shard_outcomes})
-        if all(not w.is_alive() for w in workers) and results.empty():
-            break
-        time.sleep(0.1)
-    while not progress.empty():
-        on_progress(progress.get()[1])
-    for worker in workers:
-        worker.join()
-    crashed = [shard.name for shard, _ in shards if shard.name not in finished]
-    return outcomes, crashed
+    try:
+        while channels:
+            for channel in multiprocessing.connection.wait(channels):
+                try:
+                    kind, payload = channel.recv()
+                except EOFError:
+                    channels.remove(channel)
+                    continue
+                if kind == "graded":
+                    on_graded(payload)
+                else:
+                    finished.add(payload)
+    except BaseException:
+        for worker in workers:                            # the grader cannot go on: neither do its shards
+            worker.kill()
+        raise
+    finally:
+        for worker, (_, students) in zip(workers, shards):
+            worker.join()
+            for student in students:                      # left behind if the shard died mid-notebook
+                sandbox.remove_cgroups(_tag(worker.pid, student))
+    return [shard.name for shard, _ in shards if shard.name not in finished]
 
 
-def merge(out: Path, lesson: str, graded: list[tuple[Path, Outcome, bool]]) -> dict[str, tuple[float, float, dict]]:
-    """Bring each graded student's grades, comments, autograded notebook and feedback from their shard into
-    `out`, flagged or not (graded: (shard, outcome, flagged) per student); return `_scores` per student."""
-    for shard, outcome, _ in graded:
-        for kind in ("autograded", "feedback"):            # moved: the shards are removed afterwards
-            target = out / kind / outcome.student / lesson
+class MainGradebook:
+    """The grading folder's gradebook: students' grades recorded through nbgrader's Gradebook API as they
+    come from the shards, then their autograded notebooks and feedback moved into the folder."""
+
+    def __init__(self, out: Path, lesson: str) -> None:
+        self.out, self.lesson = out, lesson
+        self._gradebook: Gradebook | None = None          # opened at the first record, after the shards fork
+        self._names: dict[str, str] = {}
+
+    def __enter__(self) -> MainGradebook:
+        return self
+
+    def __exit__(self, *_) -> None:
+        if self._gradebook is not None:
+            self._gradebook.db.commit()
+            self._gradebook.close()
+
+    @property
+    def gradebook(self) -> Gradebook:
+        if self._gradebook is None:
+            self._gradebook = Gradebook(db_url(self.out), COURSE_ID)
+            self._names = _cell_names(self._gradebook)
+        return self._gradebook
+
+    def record(self, outcome: Outcome, flagged: bool) -> None:
+        """A graded student's grades and comments, as their shard's gradebook holds them."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SAWarning)       # nbgrader's own autoflush warnings
+            main = self.gradebook
+            main.update_or_create_student(outcome.student)
+            submission = main.update_or_create_submission(self.lesson, outcome.student, timestamp=outcome.timestamp)
+            for notebook in submission.notebooks:
+                notebook.flagged = flagged
+                for grade in notebook.grades:
+                    grade.auto_score, grade.manual_score, grade.needs_manual_grade = \
+                        outcome.grades[notebook.name, self._names[grade.cell_id]]
+                for comment in notebook.comments:
+                    comment.auto_comment, comment.manual_comment = \
+                        outcome.comments[notebook.name, self._names[comment.cell_id]]
+
+    def flag(self, student: str) -> None:
+        for notebook in self.gradebook.find_submission(self.lesson, student).notebooks:
+            notebook.flagged = True
+
+    def move_files(self, shard: Path, student: str) -> bool:
+        """Move the student's autograded notebook and feedback from `shard`; False if there was no feedback."""
+        for kind in ("autograded", "feedback"):
+            target = self.out / kind / student / self.lesson
             shutil.rmtree(target, ignore_errors=True)
-            if (shard / kind / outcome.student / lesson).is_dir():
+            if (shard / kind / student / self.lesson).is_dir():
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(shard / kind / outcome.student / lesson, target)
-    with warnings.catch_warnings(), Gradebook(db_url(out), COURSE_ID) as main:
-        warnings.simplefilter("ignore", SAWarning)       # nbgrader's own autoflush warnings
-        names = _cell_names(main)
-        for _, outcome, flagged in graded:
-            _record(main, lesson, outcome, flagged, names)
-        main.db.commit()
-        return {outcome.student: _scores(main, lesson, outcome.student) for _, outcome, _ in graded}
+                shutil.move(shard / kind / student / self.lesson, target)
+        return any((self.out / "feedback" / student / self.lesson).glob("*.html"))
 
-
-def _record(main: Gradebook, lesson: str, outcome: Outcome, flagged: bool, names: dict[str, str]) -> None:
-    main.update_or_create_student(outcome.student)
-    submission = main.update_or_create_submission(lesson, outcome.student, timestamp=outcome.timestamp)
-    for notebook in submission.notebooks:
-        notebook.flagged = flagged
-        for grade in notebook.grades:
-            grade.auto_score, grade.manual_score, grade.needs_manual_grade = \
-                outcome.grades[notebook.name, names[grade.cell_id]]
-        for comment in notebook.comments:
-            comment.auto_comment, comment.manual_comment = outcome.comments[notebook.name, names[comment.cell_id]]
-
-
-def _scores(gradebook: Gradebook, lesson: str, student: str) -> tuple[float, float, dict[str, float]]:
-    """(score, max score, points per test cell) of a graded submission."""
-    submission = gradebook.find_submission(lesson, student)
-    points = {g.name: g.score for nb in submission.notebooks for g in nb.grades}
-    return submission.score, submission.max_score, points
+    def scores(self, student: str) -> tuple[float, float, dict[str, float]]:
+        """(score, max score, points per test cell) of a recorded submission."""
+        submission = self.gradebook.find_submission(self.lesson, student)
+        points = {g.name: g.score for nb in submission.notebooks for g in nb.grades}
+        return submission.score, submission.max_score, points

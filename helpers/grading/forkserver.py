@@ -85,17 +85,27 @@ def lesson_imports(sources: list[str]) -> list[str]:
     return list(dict.fromkeys(modules))
 
 
-def start(folder: Path, limits: sandbox.Limits, modules: list[str]) -> subprocess.Popen:
-    """Start a fork server listening in `folder`; set $L2A_FORKSERVER for the kernels started from here."""
-    path = folder / f"{os.getpid()}.sock"
+def launch(folder: Path, limits: sandbox.Limits, modules: list[str], name: str) -> subprocess.Popen:
+    """Start a fork server that will listen on folder/<name>.sock; it imports while the caller goes on."""
     environment = {**os.environ, "PYTHONHASHSEED": "0", "MPLBACKEND": "agg"}
-    server = subprocess.Popen([sys.executable, "-m", "helpers.grading.forkserver", str(path),
-                               json.dumps(limits.__dict__), json.dumps(modules)],
-                              cwd=folder, env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
-    if server.stdout.readline().strip() != b"ready":
+    return subprocess.Popen([sys.executable, "-m", "helpers.grading.forkserver", str(folder / f"{name}.sock"),
+                             json.dumps(limits.__dict__), json.dumps(modules)],
+                            cwd=folder, env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+
+
+def ready(server: subprocess.Popen) -> None:
+    """Wait until `server` listens; set $L2A_FORKSERVER for the kernels started from this process."""
+    announced = server.stdout.readline().decode().rstrip("\n")       # "listening PATH"
+    if not announced.startswith("listening "):
         server.kill()
         raise RuntimeError(f"the kernel fork server did not start (exit status {server.wait()})")
-    os.environ[SOCKET_VARIABLE] = str(path)
+    os.environ[SOCKET_VARIABLE] = announced.removeprefix("listening ")
+
+
+def start(folder: Path, limits: sandbox.Limits, modules: list[str]) -> subprocess.Popen:
+    """Start a fork server in `folder` and wait until it listens (`launch`, then `ready`)."""
+    server = launch(folder, limits, modules, str(os.getpid()))
+    ready(server)
     return server
 
 
@@ -115,7 +125,7 @@ def serve(path: str, limits: sandbox.Limits, modules: list[str]) -> None:
     os.chmod(path, 0o600)
     listener.listen(64)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)               # supervisors are reaped by the system
-    sys.stdout.write("ready\n")
+    sys.stdout.write(f"listening {path}\n")
     sys.stdout.flush()
     while True:
         connection, _ = listener.accept()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.grading import autograde, report, sandbox
+from helpers.grading import autograde, forkserver, report, sandbox
 from helpers.grading.collect import DEFAULT_PATTERN, Submission, collect
 from helpers.grading.screen import screen
 
@@ -51,18 +52,25 @@ def grade(lesson: str, submissions: Path, out: Path, *, root: Path, jobs: int = 
                    "JUPYTER_PATH": os.pathsep.join(filter(None, [str(runtime), os.environ.get("JUPYTER_PATH")]))}
     saved = {key: os.environ.get(key) for key in environment}
     os.environ.update(environment)
+    servers: list[subprocess.Popen] = []
     try:
         (runtime / "runtime").mkdir(mode=0o700)
         (runtime / "forkserver").mkdir(mode=0o700)
         sandbox.install_kernelspec(runtime)
+        lesson_code = [c.source for c in nbformat.read(notebooks[0], as_version=4).cells if c.cell_type == "code"]
+        servers += [forkserver.launch(runtime / "forkserver", limits, forkserver.lesson_imports(lesson_code), str(n))
+                    for n in range(max(1, min(jobs, len(found))))]    # they import while the class is screened
         release = out / ".l2a" / "release"
         config = autograde.grading_config(out, source, release, limits, [])
         created = autograde.api_for(config, autograde.quiet_logger("l2a.grading")).generate_assignment(lesson)
         if not created["success"]:
             raise GradingError("nbgrader generate_assignment failed:\n" + (created.get("error") or created["log"]))
         rows, runnable = _screen_and_import(found, lesson, name, release / lesson / name, out, root)
-        crashed = _autograde(lesson, runnable, rows, out, reports, limits, source, release / lesson / name, jobs)
+        crashed = _autograde(lesson, runnable, rows, out, reports, limits, source, release / lesson / name, servers)
     finally:
+        for server in servers:
+            server.kill()
+            server.wait()
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -126,34 +134,43 @@ def _screen_and_import(found: list[Submission], lesson: str, name: str, released
 
 
 def _autograde(lesson: str, students: list[str], rows: list[report.Row], out: Path, reports: Path,
-               limits: sandbox.Limits, source: Path, released: Path, jobs: int) -> list[str]:
-    """Autograde `students` in `jobs` processes; fill in their rows; return the names of crashed shards."""
+               limits: sandbox.Limits, source: Path, released: Path, servers: list[subprocess.Popen]) -> list[str]:
+    """Autograde `students` in a process per fork server (at most); fill in their rows; return the names of
+    crashed shards."""
     if not students:
         return []
     instructor = [c.source for c in nbformat.read(released, as_version=4).cells if c.cell_type == "code"]
-    shards = autograde.prepare_shards(out, lesson, students, jobs)
+    shards = autograde.prepare_shards(out, lesson, students, len(servers))
     configs = [autograde.grading_config(shard, source, released.parent.parent, limits, instructor)
                for shard, _ in shards]
     bar = _ProgressBar(len(students))
-    outcomes, crashed = autograde.run_shards(lesson, shards, configs, limits, reports, bar.step)
-    bar.close()
+    by_student = {row.student: row for row in rows}
     shard_of = {student: shard for shard, mine in shards for student in mine}
-    graded = []
-    for row in rows:
-        if row.student not in shard_of:
-            continue
-        outcome = outcomes.get(row.student)
-        if outcome is None:
-            row.reasons.append("the grading process crashed before finishing this notebook")
-            continue
-        row.reasons += outcome.problems
-        if outcome.graded:
-            graded.append((shard_of[row.student], outcome, bool(row.reasons)))
-            row.errors = outcome.errors
-    merged = autograde.merge(out, lesson, graded)
-    for row in rows:
-        if row.student in merged:
-            row.score, row.max_score, row.points = merged[row.student]
+    graded: list[str] = []
+    reported: set[str] = set()
+    with autograde.MainGradebook(out, lesson) as main:
+
+        def on_graded(outcome: autograde.Outcome) -> None:
+            """Record each student in the main gradebook while the others are being graded."""
+            row = by_student[outcome.student]
+            row.reasons += outcome.problems
+            reported.add(outcome.student)
+            if outcome.graded:
+                row.errors = outcome.errors
+                main.record(outcome, flagged=bool(row.reasons))
+                graded.append(outcome.student)
+            bar.step(outcome.student)
+
+        crashed = autograde.run_shards(lesson, shards, configs, limits, servers, reports, on_graded)
+        bar.close()
+        for student in set(students) - reported:
+            by_student[student].reasons.append("the grading process crashed before finishing this notebook")
+        for student in graded:
+            row = by_student[student]
+            if not main.move_files(shard_of[student], student):
+                row.reasons.append("feedback could not be generated (see the grading log)")
+                main.flag(student)
+            row.score, row.max_score, row.points = main.scores(student)
     return crashed
 
 
