@@ -4,8 +4,10 @@ collect      find each student's notebook in a folder, a .zip or nbgrader's subm
 screen       read a submission before running it: broken notebook, missing or altered cells, tampering
 sandbox      the kernel a submission runs in: time, memory and process limits, no network
 forkserver   kernels forked from a warm process that has imported what they need
+prestart     nbgrader's Execute on a kernel started while the previous submission was being saved
 cells        nbgrader preprocessors: run only what grading needs, keep hidden tests out of feedback
-autograde    nbgrader's autograde and feedback, sharded over processes, merged into one gradebook
+autograde    nbgrader's autograde and feedback, sharded over processes, recorded in one gradebook
+nbgrader_shortcuts  nbgrader without its repeated work (alembic lookups, SQL engines, schema checks)
 feedback     the feedback page exporter: each piece of the lesson's text rendered once
 report       grades.csv, the class report and the summary
 """
