@@ -33,36 +33,33 @@ def sandboxed(tmp_path_factory):
     for folder in ("runtime", "forkserver"):
         (root / folder).mkdir(mode=0o700)
     limits = sandbox.Limits(**LIMITS, hide=[str(secret_dir), str(secret_file), str(root / "forkserver")])
-    saved = {key: os.environ.get(key) for key in ("JUPYTER_RUNTIME_DIR", "JUPYTER_PATH", SOCKET_VARIABLE,
-                                                   TAG_VARIABLE)}
-    os.environ.update(JUPYTER_RUNTIME_DIR=str(root / "runtime"), JUPYTER_PATH=str(root))
-    sandbox.install_kernelspec(root)
-    server = forkserver.start(root / "forkserver", limits, ["numpy"])
-    started = []
+    with pytest.MonkeyPatch.context() as patch:
+        for key in (SOCKET_VARIABLE, TAG_VARIABLE):          # set below; put back as they were afterwards
+            patch.delenv(key, raising=False)
+        patch.setenv("JUPYTER_RUNTIME_DIR", str(root / "runtime"))
+        patch.setenv("JUPYTER_PATH", str(root))
+        sandbox.install_kernelspec(root)
+        server = forkserver.start(root / "forkserver", limits, ["numpy"])
+        started = []
 
-    def start(tag: str):
-        os.environ[TAG_VARIABLE] = tag
-        manager = KernelManager(kernel_name=sandbox.KERNEL_NAME, transport="ipc", ip=str(root / "runtime" / tag))
-        manager.start_kernel()
-        client = manager.client()
-        client.start_channels()
-        client.wait_for_ready(timeout=30)
-        started.append((manager, client, tag))
-        return manager, client
+        def start(tag: str):
+            os.environ[TAG_VARIABLE] = tag
+            manager = KernelManager(kernel_name=sandbox.KERNEL_NAME, transport="ipc", ip=str(root / "runtime" / tag))
+            manager.start_kernel()
+            client = manager.client()
+            client.start_channels()
+            client.wait_for_ready(timeout=30)
+            started.append((manager, client, tag))
+            return manager, client
 
-    yield start, server, {"dir": secret_dir, "file": secret_file, "socket": root / "forkserver"}
-    for manager, client, tag in started:
-        client.stop_channels()
-        if manager.has_kernel:
-            manager.shutdown_kernel(now=True)
-        sandbox.remove_cgroups(tag)
-    server.kill()
-    server.wait()
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+        yield start, server, {"dir": secret_dir, "file": secret_file, "socket": root / "forkserver"}
+        for manager, client, tag in started:
+            client.stop_channels()
+            if manager.has_kernel:
+                manager.shutdown_kernel(now=True)
+            sandbox.remove_cgroups(tag)
+        server.kill()
+        server.wait()
 
 
 def run(client, code: str, timeout: float = 20) -> tuple[str, dict]:
