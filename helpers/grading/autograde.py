@@ -2,8 +2,9 @@
 
 nbgrader autogrades one notebook at a time. Here the students are dealt round-robin into shards,
 one per job; each shard is an nbgrader course folder of its own (a copy of the gradebook, its
-students' submissions) graded by nbgrader's own API in a separate process, and the results are
-merged into the main gradebook through nbgrader's Gradebook API. Every kernel is the sandbox of
+students' submissions) graded by nbgrader's own API in a separate process, which sends each
+student's results as soon as they are known; the grader records them in the main gradebook through
+nbgrader's Gradebook API while the shards go on. Every kernel is the sandbox of
 `helpers.grading.sandbox`; a watchdog kills a kernel that outlives the whole-notebook limit.
 """
 from __future__ import annotations
@@ -296,9 +297,10 @@ class MainGradebook:
     def __enter__(self) -> MainGradebook:
         return self
 
-    def __exit__(self, *_) -> None:
+    def __exit__(self, failure, *_) -> None:
         if self._gradebook is not None:
-            self._gradebook.db.commit()
+            if failure is None:
+                self._gradebook.db.commit()
             self._gradebook.close()
 
     @property
@@ -325,6 +327,7 @@ class MainGradebook:
                         outcome.comments[notebook.name, self._names[comment.cell_id]]
 
     def flag(self, student: str) -> None:
+        """Mark a recorded student's notebooks for the instructor's review."""
         for notebook in self.gradebook.find_submission(self.lesson, student).notebooks:
             notebook.flagged = True
 
