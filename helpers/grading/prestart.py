@@ -29,21 +29,20 @@ def upcoming(tag: str | None) -> None:
 
 
 def discard(tag: str) -> None:
-    """Shut down the kernel started for `tag`, if it is still waiting to be used. A kernel that will not
-    shut down is left to its cgroup's removal and to dying with the grader, not to stop the grading."""
+    """Shut down the kernel started for `tag`, if it is still waiting to be used."""
     manager = _started.pop(tag, None)
     if manager is not None:
-        try:
-            _shut_down(manager)
-        except Exception as error:
-            logging.getLogger(__name__).warning("could not shut down the kernel started for %s: %s", tag, error)
+        _shut_down(manager, tag)
 
 
-def _shut_down(manager: KernelManager) -> None:
+def _shut_down(manager: KernelManager, tag: str) -> None:
+    """A kernel that will not shut down is left to its cgroup's removal and to dying with the grader:
+    it must not stop the grading."""
     try:
         run_sync(manager.shutdown_kernel)(now=True)
-    finally:
         run_sync(manager.cleanup_resources)()
+    except Exception as error:
+        logging.getLogger(__name__).warning("could not shut down the kernel started for %s: %s", tag, error)
 
 
 class PrestartedExecute(Execute):
@@ -71,7 +70,7 @@ class PrestartedExecute(Execute):
             self.start_new_kernel(env={**os.environ, TAG_VARIABLE: tag}, cwd=os.environ["JUPYTER_RUNTIME_DIR"])
         except Exception as error:
             self.log.warning("could not start the next kernel ahead: %s", error)
-            _shut_down(manager)
+            _shut_down(manager, tag)
         else:
             _started[tag] = manager
         finally:
