@@ -70,3 +70,49 @@ def test_a_crashed_shard_keeps_the_grades_it_sent_and_marks_the_rest(tmp_path, m
     with Gradebook(autograde.db_url(tmp_path / "out"), autograde.COURSE_ID) as gradebook:
         assert {s.student_id: s.notebooks[0].flagged for s in gradebook.assignment_submissions(lesson)} == \
             {"ada": True, "bob": True}
+
+
+def test_feedback_comes_in_batches_alongside_the_grading_and_a_failed_batch_costs_only_its_students(
+        tmp_path, monkeypatch):
+    """Forked copies of the grading process generate the first students' feedback while it grades on; the
+    last batch is its own. A batch that fails, or hangs past the wait, flags its students and no others."""
+    import time
+
+    from helpers.grading import background_feedback
+    from helpers.grading.grade import grade
+
+    lesson, name = "01_matrix_vs_loop", "matrix_vs_loop.ipynb"
+    (tmp_path / "class").mkdir()
+    students = ("ada", "bob", "cy", "dee")
+    for student in students:
+        nbformat.write(solved(lesson), tmp_path / "class" / f"{student}_{name}")
+    monkeypatch.setattr(background_feedback, "BATCH", 1)
+    monkeypatch.setattr(background_feedback, "WAIT_SECONDS", 3)
+    generate, calls = background_feedback.BackgroundFeedback._generate, tmp_path / "calls"
+
+    def noted(self, batch):
+        with calls.open("a") as record:
+            record.write(f"{','.join(batch)} {os.getpid()} {os.getppid()}\n")
+        if batch == ["bob"]:
+            raise RuntimeError("this batch fails")
+        if batch == ["cy"]:
+            time.sleep(60)
+        return generate(self, batch)
+
+    monkeypatch.setattr(background_feedback.BackgroundFeedback, "_generate", noted)
+    grade(lesson, tmp_path / "class", tmp_path / "out", root=ROOT, jobs=1)
+
+    made_by = {line.split()[0]: tuple(map(int, line.split()[1:])) for line in calls.read_text().splitlines()}
+    assert set(made_by) == set(students), "one batch per student"
+    shard = made_by["dee"][0]
+    assert all(made_by[s][1] == shard for s in ("ada", "bob", "cy")), "the first batches run in forked copies"
+    assert len({made_by[s][0] for s in students}) == 4
+    with (tmp_path / "out" / "reports" / lesson / "grades.csv").open() as rows:
+        grades = {row["student"]: row for row in csv.DictReader(rows)}
+    for student in ("ada", "dee"):
+        assert grades[student]["status"] == "graded", grades[student]["reasons"]
+        assert list((tmp_path / "out" / "feedback" / student / lesson).glob("*.html"))
+    for student in ("bob", "cy"):
+        assert "feedback could not be generated" in grades[student]["reasons"]
+    log = (tmp_path / "out" / "reports" / lesson / "grading-0.log").read_text()
+    assert "this batch fails" in log and "still being generated after 3 s" in log

@@ -9,6 +9,7 @@ cells        nbgrader preprocessors: run only what grading needs, keep hidden te
 autograde    nbgrader's autograde and feedback, sharded over processes, recorded in one gradebook
 nbgrader_shortcuts  nbgrader without its repeated work (alembic lookups, SQL engines, schema checks)
 feedback     the feedback page exporter: each piece of the lesson's text rendered once
+background_feedback  feedback for the students graded so far, in forked processes while grading goes on
 report       grades.csv, the class report and the summary
 """
 import sys

@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
 from helpers.grading import forkserver, nbgrader_shortcuts, prestart, sandbox
+from helpers.grading.background_feedback import BackgroundFeedback
 from helpers.grading.cells import HideHiddenTracebacks, RestoreDemoCells, SkipDemoCells
 from helpers.grading.feedback import FeedbackExporter
 from helpers.grading.standin import TAG_VARIABLE
@@ -109,21 +111,23 @@ def quiet_logger(name: str) -> logging.Logger:
 def grade_shard(lesson: str, shard: Path, students: list[str], config: Config, limits: sandbox.Limits,
                 server: subprocess.Popen, graded) -> None:
     """Autograde `students` in the course folder `shard`, one at a time, on kernels forked by `server`
-    (see forkserver.launch), passing each Outcome to `graded` as soon as it is known; then generate
-    their feedback."""
+    (see forkserver.launch), passing each Outcome to `graded` as soon as it is known; their feedback is
+    generated in batches alongside (see background_feedback)."""
     nbgrader_shortcuts.scratch(db_url(shard))
     api = api_for(config, quiet_logger(f"l2a.grading.{shard.name}"))
     forkserver.ready(server)
     tags = [_tag(os.getpid(), student) for student in students]
+    feedback = BackgroundFeedback(api, lesson, students)
     try:
-        for student, tag, upcoming in zip(students, tags, tags[1:] + [None]):
+        for count, (student, tag, upcoming) in enumerate(zip(students, tags, tags[1:] + [None]), start=1):
             prestart.upcoming(upcoming)
             graded(_grade_one(api, lesson, shard, student, tag, limits))
+            feedback.graded(count)
     finally:
         for tag in tags:
             prestart.discard(tag)
         server.kill()                                   # its kernels die with it
-    api.generate_feedback(lesson, force=True)       # one HTML exporter for the whole shard
+    feedback.finish()
 
 
 def _tag(worker: int, student: str) -> str:
@@ -224,6 +228,8 @@ def _worker(lesson, shard, students, config, limits, server, log_file, channel) 
     descriptor = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(descriptor, 1)
     os.dup2(descriptor, 2)
+    sys.stdout = sys.stderr = open(descriptor, "w", buffering=1)   # even if the grader's were replaced
+    logging.basicConfig(stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s: %(message)s", force=True)
     grade_shard(lesson, shard, students, config, limits, server, lambda outcome: channel.send(("graded", outcome)))
     channel.send(("finished", shard.name))
 
