@@ -1,4 +1,4 @@
-"""Feedback generated while the shard grades on: a grading shard does not end with minutes of HTML.
+"""Feedback generated while the shard grades on, not all of it once the shard has graded everyone.
 
 nbgrader's `generate_feedback` costs about a tenth of a second per student, plus a third of a second
 to set up its exporter. A shard that asked for all of it at the end would leave the machine's other
