@@ -4,8 +4,10 @@ A synthetic class of lesson submissions (solved, unfilled, and each of the lesso
 answers in turn) is graded four ways in the same run, each from scratch: stock nbgrader
 (`generate_assignment`, `autograde`, `generate_feedback`, one notebook at a time, every cell run),
 then `course grade` (sandboxed kernels, screening, only the cells grades depend on, feedback without
-hidden tests) with `--jobs 1`, with `--jobs 1` held to one core, and with `--jobs 2`. Reports seconds
-per submission and the ratios:
+hidden tests) with `--jobs 1`, with `--jobs 1` held to one core, and with `--jobs 2`. The three
+`course grade` runs are repeated in rounds (`--rounds`, each round in a rotated order), because a
+shared machine's speed drifts from minute to minute: each ratio is taken within a round, and the
+medians are reported with their range. Reports seconds per submission and the ratios:
 
 - 2 jobs vs 1 job, both free to use every core. One job already keeps part of a second core busy
   (the next kernel starts and grades are recorded while a notebook runs), so on a 2-core machine
@@ -15,7 +17,7 @@ per submission and the ratios:
 
 Writes benchmarks/results/grading_throughput.json.
 
-    python benchmarks/grading_throughput.py [--quick] [--students N]
+    python benchmarks/grading_throughput.py [--quick] [--students N] [--rounds N]
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import argparse
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -73,45 +76,62 @@ def stock_nbgrader(work: Path, submissions: Path) -> float:
     return time.perf_counter() - started
 
 
-def course_grade(work: Path, submissions: Path, jobs: int, cores: set[int] | None = None) -> float:
-    """Seconds for `course grade --jobs jobs`, its processes held to `cores` if given."""
-    out = work / f"jobs{jobs}-{len(cores) if cores else 'all'}-cores"
+def course_grade(out: Path, submissions: Path, jobs: int, cores: set[int] | None = None) -> float:
+    """Seconds for `course grade --jobs jobs` into the new folder `out`, its processes held to `cores` if given."""
     started = time.perf_counter()
     subprocess.run([str(BIN / "course"), "grade", LESSON, str(submissions), "--out", str(out), "--jobs", str(jobs)],
-                   cwd=work, check=True, capture_output=True,
+                   cwd=out.parent, check=True, capture_output=True,
                    preexec_fn=None if cores is None else lambda: os.sched_setaffinity(0, cores))
     return time.perf_counter() - started
 
 
+SERIAL, ONE_CORE, TWO_JOBS = "course grade --jobs 1", "course grade --jobs 1, one core", "course grade --jobs 2"
+
+
+def grading_round(work: Path, submissions: Path, number: int) -> dict[str, float]:
+    """Seconds for each `course grade` pipeline, run one after another from scratch, in a rotated order."""
+    runs = {SERIAL: (1, None), ONE_CORE: (1, {min(os.sched_getaffinity(0))}), TWO_JOBS: (2, None)}
+    names = list(runs)
+    order = names[number % 3:] + names[:number % 3]
+    return {name: course_grade(work / f"round{number}-{names.index(name)}", submissions, *runs[name])
+            for name in order}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="6 students (for the test suite)")
+    parser.add_argument("--quick", action="store_true", help="6 students, one round (for the test suite)")
     parser.add_argument("--students", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the three course grade runs")
     args = parser.parse_args()
-    students = 6 if args.quick else args.students
+    students, rounds = (6, 1) if args.quick else (args.students, args.rounds)
     with tempfile.TemporaryDirectory(prefix="l2a-grading-bench-") as folder:
         work = Path(folder)
         make_class(work / "class", students)
-        seconds = {"stock nbgrader (serial)": stock_nbgrader(work, work / "class"),
-                   "course grade --jobs 1": course_grade(work, work / "class", 1),
-                   "course grade --jobs 1, one core": course_grade(work, work / "class", 1,
-                                                                   {min(os.sched_getaffinity(0))}),
-                   "course grade --jobs 2": course_grade(work, work / "class", 2)}
+        stock = stock_nbgrader(work, work / "class")
+        measured = [grading_round(work, work / "class", number) for number in range(rounds)]
+    seconds = {"stock nbgrader (serial)": stock} | {name: statistics.median(r[name] for r in measured)
+                                                    for name in (SERIAL, ONE_CORE, TWO_JOBS)}
     per = {name: s / students for name, s in seconds.items()}
-    print(f"\nGrading {students} submissions of {LESSON} on {os.cpu_count()} cores "
+    ratios = {"2 jobs vs 1": [r[SERIAL] / r[TWO_JOBS] for r in measured],
+              "2 cores vs 1 (--jobs 2 vs --jobs 1 on one core)": [r[ONE_CORE] / r[TWO_JOBS] for r in measured]}
+    print(f"\nGrading {students} submissions of {LESSON} on {os.cpu_count()} cores, {rounds} round(s) "
           f"(load {os.getloadavg()[0]:.1f}):\n")
-    print(f"{'pipeline':32} {'seconds':>8} {'s/submission':>13}")
+    print(f"{'pipeline':32} {'median s':>9} {'s/submission':>13} {'range s/submission':>19}")
     for name in seconds:
-        print(f"{name:32} {seconds[name]:8.1f} {per[name]:13.2f}")
-    speedup = seconds["course grade --jobs 1"] / seconds["course grade --jobs 2"]
-    cores = seconds["course grade --jobs 1, one core"] / seconds["course grade --jobs 2"]
-    versus_stock = seconds["stock nbgrader (serial)"] / seconds["course grade --jobs 1"]
-    print(f"\n2 jobs vs 1: {speedup:.2f}× faster; 2 cores vs 1 (--jobs 2 vs --jobs 1 on one core): {cores:.2f}× "
-          f"faster; course grade --jobs 1 vs stock nbgrader: {versus_stock:.2f}× faster")
+        spread = [r[name] / students for r in measured] if name in measured[0] else []
+        span = f"{min(spread):9.2f} – {max(spread):.2f}" if spread else f"{'(one run)':>16}"
+        print(f"{name:32} {seconds[name]:9.1f} {per[name]:13.2f} {span}")
+    print()
+    for name, values in ratios.items():
+        print(f"{name}: {statistics.median(values):.2f}× faster (rounds: {', '.join(f'{v:.2f}' for v in values)})")
+    versus_stock = stock / seconds[SERIAL]
+    print(f"course grade --jobs 1 vs stock nbgrader: {versus_stock:.2f}× faster")
     save_report({"benchmark": "grading_throughput", "quick": args.quick, "lesson": LESSON, "students": students,
                  "cores": os.cpu_count(), "load": os.getloadavg()[0], "python": platform.python_version(),
-                 "seconds": seconds, "seconds_per_submission": per, "speedup_2_jobs": speedup,
-                 "speedup_2_cores_vs_1": cores, "speedup_vs_stock_nbgrader": versus_stock})
+                 "rounds": measured, "seconds": seconds, "seconds_per_submission": per,
+                 "speedup_2_jobs": statistics.median(ratios["2 jobs vs 1"]),
+                 "speedup_2_cores_vs_1": statistics.median(ratios["2 cores vs 1 (--jobs 2 vs --jobs 1 on one core)"]),
+                 "speedup_vs_stock_nbgrader": versus_stock})
 
 
 if __name__ == "__main__":

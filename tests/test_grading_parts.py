@@ -1,4 +1,5 @@
 """The parts of `course grade`, each alone: collecting, screening, choosing cells, hiding tests, hiding files."""
+import json
 import subprocess
 import sys
 import zipfile
@@ -59,7 +60,7 @@ def test_collect_refuses_what_is_not_a_folder_or_zip(tmp_path):
 
 def _screen(tmp_path, notebook) -> screen.Screening:
     path = _notebook(tmp_path / "x.ipynb", notebook)
-    return screen.screen(path, RELEASED / LESSON / NAME, {"01_matrix_vs_loop": {"window_matrix"}})
+    return screen.screen(path, read(RELEASED / LESSON / NAME), {"01_matrix_vs_loop": {"window_matrix"}})
 
 
 def _with_code(source: str):
@@ -90,8 +91,13 @@ def test_screen_leaves_ordinary_code_alone(tmp_path, code):
 
 def test_screen_names_broken_and_foreign_notebooks(tmp_path):
     (tmp_path / "bad.ipynb").write_text("{not json")
-    bad = screen.screen(tmp_path / "bad.ipynb", RELEASED / LESSON / NAME, {})
+    bad = screen.screen(tmp_path / "bad.ipynb", read(RELEASED / LESSON / NAME), {})
     assert screen.INVALID in bad.problems and not bad.gradable
+    off_schema = solved(LESSON)
+    off_schema.cells[0]["execution_count"] = "twice"          # valid JSON, not a valid notebook
+    (tmp_path / "off.ipynb").write_text(json.dumps(off_schema))
+    invalid = screen.screen(tmp_path / "off.ipynb", read(RELEASED / LESSON / NAME), {})
+    assert "ValidationError: Additional properties" in invalid.problems[screen.INVALID][0], invalid.problems
     foreign = _screen(tmp_path, read(RELEASED / "01_matrix_vs_loop" / "matrix_vs_loop.ipynb"))
     assert "it is 01_matrix_vs_loop" in foreign.problems[screen.WRONG_LESSON][0]
 
@@ -143,9 +149,9 @@ def test_the_gradebook_revision_is_the_one_nbgrader_finds():
     assert nbgrader_shortcuts.alembic_head() == printed.decode().split()[0]
 
 
-def test_gradebooks_share_one_engine_and_only_scratch_ones_skip_the_disk(tmp_path):
+def test_gradebooks_share_one_engine_and_only_scratch_ones_skip_the_disk_and_the_table_checks(tmp_path):
     from nbgrader.api import Gradebook
-    from sqlalchemy import text
+    from sqlalchemy import event, text
 
     main, scratch = autograde.db_url(tmp_path), autograde.db_url(tmp_path / "shard")
     (tmp_path / "shard").mkdir()
@@ -155,9 +161,13 @@ def test_gradebooks_share_one_engine_and_only_scratch_ones_skip_the_disk(tmp_pat
             first.add_student("ada")
             engine = first.engine
             assert first.db.execute(text("PRAGMA synchronous")).scalar() == synchronous
+        statements = []
+        event.listen(engine, "before_cursor_execute", lambda *sent: statements.append(sent[2]))
         with Gradebook(url, autograde.COURSE_ID) as second:         # reopened after its engine was disposed of
             assert second.engine is engine, "every Gradebook on one file should share its engine"
             assert [s.id for s in second.students] == ["ada"]
+        table_checks = [s for s in statements if "table_info" in s]
+        assert bool(table_checks) == (url == main), f"{url}: {len(table_checks)} table checks on reopening"
 
 
 def test_the_metadata_check_raises_what_jsonschema_raises():

@@ -116,12 +116,13 @@ def _screen_and_import(found: list[Submission], lesson: str, name: str, released
                                      if "grade_id" in c.metadata.get("nbgrader", {})}
                      for p in sorted((root / "solutions").glob("*/*.ipynb")) if p.parent.name != lesson}
     rows, runnable = [], []
+    released_notebook = nbformat.read(released, as_version=4)
     for submission in found:
         row = report.Row(submission.student, str(submission.path or ""), reasons=list(submission.problems))
         rows.append(row)
         if submission.path is None:
             continue
-        screening = screen(submission.path, released, other_lessons)
+        screening = screen(submission.path, released_notebook, other_lessons)
         row.reasons += [f"{kind}: {'; '.join(details)}" for kind, details in screening.problems.items()]
         target = out / "submitted" / submission.student / lesson
         if submission.path.resolve() != (target / name).resolve():

@@ -1,6 +1,6 @@
 """Reading a submission before it runs: can it be graded, is every test cell intact, is anything suspicious.
 
-`screen(path, release, other_lessons)` compares a student's notebook with the released one (the cells
+`screen(path, released, other_lessons)` compares a student's notebook with the released one (the cells
 nbgrader grades, by grade_id) and reads the code the student wrote, without running it, for ways of
 gaining points other than solving the exercise: changing NumPy or the course's helpers, touching
 builtins or sys.modules, leaving the process, catching signals, reading or writing files, shell
@@ -73,22 +73,23 @@ class Screening:
         return not {INVALID, WRONG_LESSON, STRIPPED} & set(self.problems)
 
 
-def screen(path: Path, release: Path, other_lessons: dict[str, set[str]]) -> Screening:
-    """Screen the submission at `path` against the released notebook `release`.
+def screen(path: Path, released: nbformat.NotebookNode, other_lessons: dict[str, set[str]]) -> Screening:
+    """Screen the submission at `path` against the released notebook (as nbformat read it).
 
     other_lessons: lesson -> the grade_ids of its cells, to recognise a notebook from another lesson.
     """
     found = Screening()
+    invalid: dict[str, nbformat.ValidationError] = {}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")          # e.g. duplicate cell ids, which nbformat repairs
-            notebook = nbformat.read(path, as_version=4)
-            nbformat.validate(notebook)
+            notebook = nbformat.read(path, as_version=4, capture_validation_error=invalid)
+        if invalid:
+            raise invalid["ValidationError"]
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, nbformat.ValidationError, ValueError,
             AttributeError, TypeError, KeyError) as error:
         found.add(INVALID, f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}")
         return found
-    released = nbformat.read(release, as_version=4)
     _check_cells(notebook, released, other_lessons, found)
     if found.gradable:
         _scan_code(notebook, released, found)
