@@ -24,13 +24,18 @@ def lessons() -> list[str]:
 
 
 def release(names: list[str], out: Path | None = None) -> None:
-    """Run nbgrader's generate_assignment for each lesson into notebooks/ (or `out`)."""
+    """Run nbgrader's generate_assignment for each lesson into notebooks/ (or `out`), and store the data of
+    its visible checks (helpers/checks/visible/, made from its hidden tests)."""
+    from helpers.grading import visible_data
+
     for name in names:
         command = [sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force", "--no-db",
                    "--log-level=ERROR"]
         if out is not None:
             command.append(f"--CourseDirectory.release_directory={out.resolve()}")
         subprocess.run(command, cwd=ROOT, check=True)
+        if out is None and visible_data.has_hidden_tests(name):
+            visible_data.write(name)
 
 
 @contextlib.contextmanager

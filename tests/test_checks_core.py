@@ -98,13 +98,40 @@ def test_expect_close_accepts_rounding_noise(want):
 
 @settings(max_examples=60, deadline=None)
 @given(arrays(np.float64, array_shapes(max_dims=3, max_side=5), elements=finite),
-       st.floats(1e-3, 1e3), st.data())
-def test_expect_close_rejects_any_visible_error(want, size, data):
+       st.floats(1.01, 1e6), st.sampled_from([-1.0, 1.0]), st.data())
+def test_expect_close_rejects_every_error_beyond_its_tolerance(want, factor, sign, data):
+    """An entry off by more than atol + rtol·|want| (NumPy's allclose, 1e-9 + 1e-6·|want| here) fails."""
     index = data.draw(st.tuples(*(st.integers(0, n - 1) for n in want.shape)))
     got = want.copy()
-    got[index] += size
+    got[index] += sign * factor * (1e-9 + 1e-6 * abs(want[index]))
     with pytest.raises(CheckFailed):
         expect_close(got, want, "`f`")
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.float64, array_shapes(max_dims=3, max_side=5), elements=finite),
+       st.floats(0.0, 0.99), st.sampled_from([-1.0, 1.0]), st.data())
+def test_expect_close_accepts_every_error_within_its_tolerance(want, factor, sign, data):
+    index = data.draw(st.tuples(*(st.integers(0, n - 1) for n in want.shape)))
+    got = want.copy()
+    got[index] += sign * factor * (1e-9 + 1e-6 * abs(want[index]))
+    expect_close(got, want, "`f`")
+
+
+def test_expect_close_says_by_how_much_and_when_it_is_float32_precision():
+    want = np.linspace(1.0, 2.0, 6)
+    off = want.copy()
+    off[2] += 0.25
+    assert "got 1.65, expected 1.4 (off by 0.25" in _fails(expect_close, off, want, "`f`")
+    single = (want * (1 + 1e-4 * np.array([1, -2, 3, -1, 2, -3]))).astype(np.float32)
+    says = _fails(expect_close, single, want, "`f`")
+    assert "float32 keeps about 7 digits" in says and "of the value" in says
+    expect_close((want * (1 + 1e-7)).astype(np.float32), want, "`f`")   # float32 held to float32's precision
+
+
+def test_expect_close_names_an_overflow():
+    want = np.array([0.5, 0.5])
+    assert "NaN" in _fails(expect_close, np.array([np.nan, 0.5]), want, "`f`")
 
 
 def test_expect_finite_counts_nan_and_inf():

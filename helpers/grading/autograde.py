@@ -1,11 +1,12 @@
-"""Autograding a class with nbgrader, in parallel, without trusting what the notebooks do.
+"""Autograding a class with nbgrader, in parallel, judged outside the students' kernels.
 
-nbgrader autogrades one notebook at a time. Here the students are dealt round-robin into shards,
-one per job; each shard is an nbgrader course folder of its own (a copy of the gradebook, its
-students' submissions) graded by nbgrader's own API in a separate process, which sends each
-student's results as soon as they are known; the grader records them in the main gradebook through
-nbgrader's Gradebook API while the shards go on. Every kernel is the sandbox of
-`helpers.grading.sandbox`; a watchdog kills a kernel that outlives the whole-notebook limit.
+Students are dealt round-robin into shards, one per job; each shard is an nbgrader course folder of
+its own (a copy of the gradebook, its students' submissions) graded by nbgrader's own API in a
+separate process: autograde (the preprocessors of `grading_config`), then feedback, one student at a
+time, each student's results sent to the grader as soon as they are known. Whatever goes wrong with
+one submission (nbgrader failing, a kernel dying, the judge unable to read an answer) is that
+submission's problem, reported with it; the shard goes on. The grader records the results in the main
+gradebook through nbgrader's Gradebook API, on a copy that replaces the gradebook in one step at the end.
 """
 from __future__ import annotations
 
@@ -15,23 +16,22 @@ import multiprocessing.connection
 import os
 import re
 import shutil
-import subprocess
 import sys
 import threading
+import traceback
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import nbformat
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.api import BaseCell, Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import (
     AssignLatePenalties,
-    ClearHiddenTests,
-    GetGrades,
+    CheckCellMetadata,
     IgnorePattern,
     LimitOutput,
     SaveAutoGrades,
@@ -39,18 +39,15 @@ from nbgrader.preprocessors import (
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
-from helpers.grading import forkserver, nbgrader_shortcuts, prestart, sandbox
-from helpers.grading.background_feedback import BackgroundFeedback
-from helpers.grading.cells import HideHiddenTracebacks, RestoreDemoCells, SkipDemoCells
+from helpers.grading import sandbox
+from helpers.grading.cells import RestoreDemoCells, SkipDemoCells
+from helpers.grading.execute import SandboxedExecute
 from helpers.grading.feedback import FeedbackExporter
-from helpers.grading.standin import TAG_VARIABLE
+from helpers.grading.sanitize import SanitizeNotebook
+from helpers.grading.verdicts import AddCouriers, JudgeAnswers, RecordFindings
 
 COURSE_ID = "loops-to-attention"
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
 TIMEOUT_ERRORS = {"CellTimeoutError", "KeyboardInterrupt"}
-
-
-nbgrader_shortcuts.apply()
 
 
 @dataclass
@@ -58,40 +55,51 @@ class Outcome:
     """What grading one student's notebook gave (before merging into the main gradebook)."""
     student: str
     graded: bool = False                                  # nbgrader produced an autograded notebook
-    problems: list[str] = field(default_factory=list)     # what went wrong while running it
-    errors: dict[str, str] = field(default_factory=dict)  # test grade_id -> the error it printed
+    problems: list[str] = field(default_factory=list)     # what went wrong, for a person to look at
+    errors: dict[str, str] = field(default_factory=dict)  # test grade_id -> the judge's message when it failed
+    mistakes: dict[str, str] = field(default_factory=dict)  # test grade_id -> the known mistake it showed
     timestamp: datetime | None = None                     # the submission's, as nbgrader recorded it
     grades: dict[tuple[str, str], tuple] = field(default_factory=dict)    # (notebook, cell) -> auto, manual, needs
     comments: dict[tuple[str, str], tuple] = field(default_factory=dict)  # (notebook, cell) -> auto, manual
+
+
+@dataclass(frozen=True)
+class Run:
+    """What every shard of one grading run shares."""
+    lesson: str
+    limits: sandbox.Limits
+    helpers: str            # the answer-free copy of helpers the kernels see
+    cases: str              # the lesson's cases, written once (helpers.grading.verdicts.write_cases)
+    sockets: str            # where each kernel gets its socket folder
 
 
 def db_url(folder: Path) -> str:
     return f"sqlite:///{folder / 'gradebook.db'}"
 
 
-def grading_config(root: Path, source: Path, release: Path, limits: sandbox.Limits,
-                   instructor_sources: list[str]) -> Config:
-    """nbgrader configuration for a course folder `root` grading in the sandbox."""
+def grading_config(root: Path, source: Path, release: Path, run: Run | None, released: nbformat.NotebookNode | None
+                   ) -> Config:
+    """nbgrader configuration for a course folder `root` (a shard's, when `run` is given)."""
     c = Config()
     c.CourseDirectory.root = str(root)
     c.CourseDirectory.course_id = COURSE_ID
     c.CourseDirectory.source_directory = str(source)
     c.CourseDirectory.release_directory = str(release)
-    c.Execute.timeout = limits.cell_seconds
+    c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+    if run is None:
+        return c
+    c.Execute.timeout = run.limits.cell_seconds
     c.Execute.kernel_name = sandbox.KERNEL_NAME
     c.Execute.shutdown_kernel = "immediate"         # nothing of a submission's kernel is worth waiting for
-    c.KernelManager.client_class = "helpers.grading.forkserver.PromptKernelClient"
-    c.KernelManager.transport = "ipc"               # Unix sockets: they work across the network namespace
-    c.KernelManager.ip = str(Path(os.environ["JUPYTER_RUNTIME_DIR"]) / f"ipc-{root.name}")   # absolute socket paths
     c.OverwriteCells.add_missing_cells = True
-    c.Exporter.optimistic_validation = True         # validate each notebook once, not after every preprocessor
-    c.SkipDemoCells.instructor_sources = instructor_sources
-    c.Autograde.autograde_preprocessors = [SkipDemoCells, prestart.PrestartedExecute, RestoreDemoCells,
-                                           IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
-                                           AssignLatePenalties]   # CheckCellMetadata ran when nbgrader imported it
+    c.SkipDemoCells.instructor_sources = [c.source for c in released.cells if c.cell_type == "code"]
+    c.SanitizeNotebook.instructor_markdown = [c.source for c in released.cells if c.cell_type != "code"]
+    c.AddCouriers.cases_dir = run.cases
+    c.Autograde.autograde_preprocessors = [SkipDemoCells, AddCouriers, SandboxedExecute, JudgeAnswers,
+                                           RestoreDemoCells, SanitizeNotebook, IgnorePattern,
+                                           ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+                                           AssignLatePenalties, CheckCellMetadata, RecordFindings]
     c.GenerateFeedback.exporter_class = FeedbackExporter
-    c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, HideHiddenTracebacks, CSSHTMLHeaderPreprocessor]
-    c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
     return c
 
 
@@ -108,58 +116,58 @@ def quiet_logger(name: str) -> logging.Logger:
     return log
 
 
-def grade_shard(lesson: str, shard: Path, students: list[str], config: Config, limits: sandbox.Limits,
-                server: subprocess.Popen, graded) -> None:
-    """Autograde `students` in the course folder `shard`, one at a time, on kernels forked by `server`
-    (see forkserver.launch), passing each Outcome to `graded` as soon as it is known; their feedback is
-    generated in batches alongside (see background_feedback)."""
-    nbgrader_shortcuts.scratch(db_url(shard))
+def grade_shard(run: Run, number: int, shard: Path, students: list[str], config: Config, graded) -> None:
+    """Autograde and give feedback to `students` in the course folder `shard`, one at a time, passing each
+    Outcome to `graded` as soon as it is known."""
     api = api_for(config, quiet_logger(f"l2a.grading.{shard.name}"))
-    forkserver.ready(server)
-    tags = [_tag(os.getpid(), student) for student in students]
-    feedback = BackgroundFeedback(api, lesson, students)
-    try:
-        for count, (student, tag, upcoming) in enumerate(zip(students, tags, tags[1:] + [None]), start=1):
-            prestart.upcoming(upcoming)
-            graded(_grade_one(api, lesson, shard, student, tag, limits))
-            feedback.graded(count)
-    finally:
-        for tag in tags:
-            prestart.discard(tag)
-        server.kill()                                   # its kernels die with it
-    feedback.finish()
+    for count, student in enumerate(students):
+        tag = f"{os.getpid()}-{count}"
+        try:
+            outcome = _grade_one(api, run, shard, student, tag, sandbox.UID_BASE + 10_000 * number + count)
+        except Exception as error:  # noqa: BLE001 — one submission's failure is that submission's, reported
+            logging.getLogger(__name__).exception("grading %s failed", student)
+            outcome = Outcome(student, problems=[f"grading failed: {type(error).__name__}: {str(error)[:200]}"])
+        finally:
+            sandbox.remove_cgroups(tag)
+            shutil.rmtree(Path(run.sockets) / tag, ignore_errors=True)
+        graded(outcome)
 
 
-def _tag(worker: int, student: str) -> str:
-    """What names a student's kernel in the shard process `worker`: its cgroup, its pid file."""
-    return f"{worker}-{re.sub(r'[^A-Za-z0-9]', '_', student)}"
-
-
-def _grade_one(api: NbGraderAPI, lesson: str, shard: Path, student: str, tag: str, limits: sandbox.Limits) -> Outcome:
-    """nbgrader's autograde of one student, with the whole-notebook time limit."""
-    os.environ[TAG_VARIABLE] = tag
+def _grade_one(api: NbGraderAPI, run: Run, shard: Path, student: str, tag: str, uid: int) -> Outcome:
+    """nbgrader's autograde of one student in a kernel of its own, with the whole-notebook time limit; then
+    the student's feedback."""
+    sockets = Path(run.sockets) / tag
+    sockets.mkdir(mode=0o700)
+    if sandbox.mode() == "root":
+        os.chown(sockets, uid, uid)
+    kernel = sandbox.Kernel(tag=tag, uid=uid, helpers=run.helpers, reveal=(run.cases,), sockets=str(sockets),
+                            limits=run.limits.__dict__)
+    os.environ[sandbox.CONFIG_VARIABLE] = kernel.to_json()
     expired = threading.Event()
 
     def expire() -> None:
         expired.set()
-        sandbox.kill_kernel(tag)
+        sandbox.kill(tag)
+        SandboxedExecute.kill_running()
 
-    watchdog = threading.Timer(limits.notebook_seconds, expire)
+    watchdog = threading.Timer(run.limits.notebook_seconds, expire)
     watchdog.start()
     try:
-        result = api.autograde(lesson, student, force=True, create=True)
+        result = api.autograde(run.lesson, student, force=True, create=True)
     finally:
         watchdog.cancel()
-        prestart.discard(tag)                   # a kernel started for a submission nbgrader did not run
-        sandbox.remove_cgroups(tag)
-    outcome = _outcome(lesson, shard, student, result, expired.is_set(), limits)
+    outcome = _outcome(run, shard, student, result, expired.is_set())
     if outcome.graded:
-        _read_grades(shard, lesson, outcome)
+        _read_grades(shard, run.lesson, outcome)
+    if outcome.graded:
+        feedback = api.generate_feedback(run.lesson, student, force=True)
+        if not feedback["success"] or not any((shard / "feedback" / student / run.lesson).glob("*.html")):
+            outcome.problems.append("feedback could not be generated (see the grading log)")
     return outcome
 
 
 def _read_grades(shard: Path, lesson: str, outcome: Outcome) -> None:
-    """What nbgrader recorded for the student in the shard's gradebook, for merging (read here, in parallel)."""
+    """What nbgrader recorded for the student in the shard's gradebook, for merging."""
     with warnings.catch_warnings(), Gradebook(db_url(shard), COURSE_ID) as part:
         warnings.simplefilter("ignore", SAWarning)       # nbgrader's own autoflush warnings
         try:
@@ -169,7 +177,7 @@ def _read_grades(shard: Path, lesson: str, outcome: Outcome) -> None:
             outcome.problems.append("nbgrader wrote an autograded notebook but recorded no grades")
             return
         outcome.timestamp = submission.timestamp
-        names = _cell_names(part)
+        names = cell_names(part)
         for notebook in submission.notebooks:
             for grade in notebook.grades:
                 outcome.grades[notebook.name, names[grade.cell_id]] = (grade.auto_score, grade.manual_score,
@@ -179,59 +187,66 @@ def _read_grades(shard: Path, lesson: str, outcome: Outcome) -> None:
                                                                            comment.manual_comment)
 
 
-def _cell_names(gradebook: Gradebook) -> dict[str, str]:
-    """Every cell's name by its id, in one query (a grade's or comment's `name` loads its cell alone)."""
+def cell_names(gradebook: Gradebook) -> dict[str, str]:
+    """Every cell's name by its id, in one query."""
     return dict(gradebook.db.query(BaseCell.id, BaseCell.name))
 
 
-def _last_line(result: dict) -> str:
-    """The last exception nbgrader logged, skipping its 'see the above traceback' wrapper."""
-    text = ((result.get("log") or "") + "\n" + (result.get("error") or "")).splitlines()
-    exceptions = [line.strip() for line in text if re.match(r"\s*([\w.]+(Error|Exception|Exit|Interrupt))\b", line)
-                  and "see the the above traceback" not in line and "see the above traceback" not in line]
-    return (exceptions or ["no message"])[-1][:300]
+def _why_nbgrader_failed(result: dict) -> str:
+    """What went wrong, from nbgrader's API result (its error field; the last exception line it holds)."""
+    text = (result.get("error") or "").strip().splitlines()
+    lines = [line.strip() for line in text if re.match(r"\s*[\w.]+(Error|Exception|Exit|Interrupt)\b", line)]
+    return (lines or text or ["no message"])[-1][:300]
 
 
-def _outcome(lesson: str, shard: Path, student: str, result: dict, expired: bool, limits: sandbox.Limits) -> Outcome:
+def _outcome(run: Run, shard: Path, student: str, result: dict, expired: bool) -> Outcome:
     outcome = Outcome(student)
-    notebooks = sorted((shard / "autograded" / student / lesson).glob("*.ipynb"))
+    notebooks = sorted((shard / "autograded" / student / run.lesson).glob("*.ipynb"))
     if expired:
-        outcome.problems.append(f"time limit: still running after {limits.notebook_seconds} s, the kernel was killed")
+        outcome.problems.append(f"time limit: still running after {run.limits.notebook_seconds} s, the kernel "
+                                "was killed")
     if not result["success"] or not notebooks:
         if not expired:
-            log = (result.get("log") or "") + (result.get("error") or "")
-            if "CellTimeoutError" in log:
-                outcome.problems.append(f"a cell timed out (over {limits.cell_seconds} s) and ignored the interrupt; "
-                                        "grading stopped")
-            elif "Kernel died" in log or "DeadKernelError" in log:
+            error = _why_nbgrader_failed(result)
+            if "DeadKernelError" in (result.get("error") or "") or "died" in error.lower():
                 outcome.problems.append("the kernel died while running (out of memory, os._exit, or a crash)")
+            elif "CellTimeoutError" in (result.get("error") or ""):
+                outcome.problems.append(f"a cell timed out (over {run.limits.cell_seconds} s) and ignored the "
+                                        "interrupt; grading stopped")
             else:
-                outcome.problems.append(f"nbgrader failed: {_last_line(result)}")
+                outcome.problems.append(f"nbgrader failed: {error}")
         return outcome
     outcome.graded = True
     for notebook in notebooks:
-        for cell in nbformat.read(notebook, as_version=4).cells:
-            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-            if any(o.get("ename") in TIMEOUT_ERRORS for o in errors):
-                outcome.problems.append(f"a cell timed out (over {limits.cell_seconds} s) and was interrupted")
-            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-            if errors and grade_id and cell.metadata["nbgrader"].get("grade"):
-                printed = "\n".join(line for output in errors for line in output.get("traceback", []))
-                outcome.errors[grade_id] = ANSI.sub("", printed) or str(errors[0].get("ename"))
+        read = nbformat.read(notebook, as_version=4)
+        findings = read.metadata.get("l2a", {})
+        outcome.problems += findings.get("findings", [])
+        for grade_id, verdict in findings.get("verdicts", {}).items():
+            if not verdict.get("passed"):
+                outcome.errors[grade_id] = str(verdict.get("message", ""))
+                if verdict.get("mistake"):
+                    outcome.mistakes[grade_id] = str(verdict["mistake"])
+        for cell in read.cells:
+            if any(o.get("ename") in TIMEOUT_ERRORS for o in cell.get("outputs", []) if o.get("output_type") == "error"):
+                outcome.problems.append(f"a cell timed out (over {run.limits.cell_seconds} s) and was interrupted")
     outcome.problems = list(dict.fromkeys(outcome.problems))
     return outcome
 
 
-def _worker(lesson, shard, students, config, limits, server, log_file, channel) -> None:
+def _worker(run, number, shard, students, config, log_file, channel) -> None:
     """A shard's process: nbgrader's and the kernels' chatter goes to log_file; ("graded", outcome) for each
-    student, then ("finished", shard name), into `channel`, each written before the worker goes on."""
-    descriptor = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    student, then ("finished", shard name), into `channel`."""
+    descriptor = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
     os.dup2(descriptor, 1)
     os.dup2(descriptor, 2)
-    sys.stdout = sys.stderr = open(descriptor, "w", buffering=1)   # even if the grader's were replaced
+    sys.stdout = sys.stderr = open(descriptor, "w", buffering=1)
     logging.basicConfig(stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s: %(message)s", force=True)
-    grade_shard(lesson, shard, students, config, limits, server, lambda outcome: channel.send(("graded", outcome)))
-    channel.send(("finished", shard.name))
+    try:
+        grade_shard(run, number, shard, students, config, lambda outcome: channel.send(("graded", outcome)))
+        channel.send(("finished", shard.name))
+    except BaseException:
+        traceback.print_exc()
+        raise
 
 
 def prepare_shards(out: Path, lesson: str, students: list[str], jobs: int) -> list[tuple[Path, list[str]]]:
@@ -246,21 +261,20 @@ def prepare_shards(out: Path, lesson: str, students: list[str], jobs: int) -> li
         shutil.copy(out / "gradebook.db", shard / "gradebook.db")
         for student in mine:
             (shard / "submitted" / student).mkdir()
-            (shard / "submitted" / student / lesson).symlink_to(out / "submitted" / student / lesson)
+            shutil.copytree(out / "submitted" / student / lesson, shard / "submitted" / student / lesson)
         shards.append((shard, mine))
     return shards
 
 
-def run_shards(lesson: str, shards: list[tuple[Path, list[str]]], configs: list[Config], limits: sandbox.Limits,
-               servers: list[subprocess.Popen], log_dir: Path, on_graded) -> list[str]:
-    """Grade every shard in its own process, with a fork server each, calling on_graded(outcome) for each
-    student as it comes; return the names of the shards that crashed. Each shard writes to a pipe of its
-    own, so what a shard sent before it died is read in full."""
+def run_shards(run: Run, shards: list[tuple[Path, list[str]]], configs: list[Config], log_dir: Path,
+               on_graded) -> list[str]:
+    """Grade every shard in its own process, calling on_graded(outcome) for each student as it comes; return
+    the names of the shards that crashed. Each shard writes to a pipe of its own, read to its end."""
     context = multiprocessing.get_context("fork")
     workers, channels = [], []
-    for (shard, students), config, server in zip(shards, configs, servers):
+    for number, ((shard, students), config) in enumerate(zip(shards, configs)):
         reader, writer = context.Pipe(duplex=False)
-        worker = context.Process(target=_worker, args=(lesson, shard, students, config, limits, server,
+        worker = context.Process(target=_worker, args=(run, number, shard, students, config,
                                                        str(log_dir / f"grading-{shard.name}.log"), writer))
         worker.start()
         writer.close()                                    # the worker holds the only writing end: EOF when it ends
@@ -286,69 +300,69 @@ def run_shards(lesson: str, shards: list[tuple[Path, list[str]]], configs: list[
     finally:
         for worker, (_, students) in zip(workers, shards):
             worker.join()
-            for student in students:                      # left behind if the shard died mid-notebook
-                sandbox.remove_cgroups(_tag(worker.pid, student))
+            for count in range(len(students)):            # left behind if the shard died mid-notebook
+                sandbox.remove_cgroups(f"{worker.pid}-{count}")
     return [shard.name for shard, _ in shards if shard.name not in finished]
 
 
 class MainGradebook:
-    """The grading folder's gradebook: students' grades recorded through nbgrader's Gradebook API as they
-    come from the shards, then their autograded notebooks and feedback moved into the folder."""
+    """The grading folder's gradebook, written through nbgrader's Gradebook API on a copy that replaces it
+    in one step when grading got through (`commit`); until then the old gradebook stays as it was."""
 
     def __init__(self, out: Path, lesson: str) -> None:
         self.out, self.lesson = out, lesson
-        self._gradebook: Gradebook | None = None          # opened at the first record, after the shards fork
-        self._names: dict[str, str] = {}
-
-    def __enter__(self) -> MainGradebook:
-        return self
-
-    def __exit__(self, failure, *_) -> None:
-        if self._gradebook is not None:
-            if failure is None:
-                self._gradebook.db.commit()
-            self._gradebook.close()
-
-    @property
-    def gradebook(self) -> Gradebook:
-        if self._gradebook is None:
-            self._gradebook = Gradebook(db_url(self.out), COURSE_ID)
-            self._names = _cell_names(self._gradebook)
-        return self._gradebook
+        self.working = out / ".l2a" / "gradebook.db"
+        shutil.copy(out / "gradebook.db", self.working)
+        self.gradebook = Gradebook(f"sqlite:///{self.working}", COURSE_ID)
+        self.names = cell_names(self.gradebook)
 
     def record(self, outcome: Outcome, flagged: bool) -> None:
         """A graded student's grades and comments, as their shard's gradebook holds them."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SAWarning)       # nbgrader's own autoflush warnings
-            main = self.gradebook
-            main.update_or_create_student(outcome.student)
-            submission = main.update_or_create_submission(self.lesson, outcome.student, timestamp=outcome.timestamp)
+            self.gradebook.update_or_create_student(outcome.student)
+            submission = self.gradebook.update_or_create_submission(self.lesson, outcome.student,
+                                                                    timestamp=outcome.timestamp)
             for notebook in submission.notebooks:
                 notebook.flagged = flagged
                 for grade in notebook.grades:
                     grade.auto_score, grade.manual_score, grade.needs_manual_grade = \
-                        outcome.grades[notebook.name, self._names[grade.cell_id]]
+                        outcome.grades[notebook.name, self.names[grade.cell_id]]
                 for comment in notebook.comments:
                     comment.auto_comment, comment.manual_comment = \
-                        outcome.comments[notebook.name, self._names[comment.cell_id]]
+                        outcome.comments[notebook.name, self.names[comment.cell_id]]
 
-    def flag(self, student: str) -> None:
-        """Mark a recorded student's notebooks for the instructor's review."""
-        for notebook in self.gradebook.find_submission(self.lesson, student).notebooks:
-            notebook.flagged = True
-
-    def move_files(self, shard: Path, student: str) -> bool:
-        """Move the student's autograded notebook and feedback from `shard`; False if there was no feedback."""
-        for kind in ("autograded", "feedback"):
-            target = self.out / kind / student / self.lesson
-            shutil.rmtree(target, ignore_errors=True)
-            if (shard / kind / student / self.lesson).is_dir():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(shard / kind / student / self.lesson, target)
-        return any((self.out / "feedback" / student / self.lesson).glob("*.html"))
+    def flag_ungraded(self, student: str) -> None:
+        """A submission that could not be graded automatically: flagged, every grade left to a person."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SAWarning)
+            self.gradebook.update_or_create_student(student)
+            for notebook in self.gradebook.update_or_create_submission(self.lesson, student).notebooks:
+                notebook.flagged = True
+                for grade in notebook.grades:
+                    grade.needs_manual_grade = True
 
     def scores(self, student: str) -> tuple[float, float, dict[str, float]]:
         """(score, max score, points per test cell) of a recorded submission."""
         submission = self.gradebook.find_submission(self.lesson, student)
         points = {g.name: g.score for nb in submission.notebooks for g in nb.grades}
         return submission.score, submission.max_score, points
+
+    def commit(self) -> None:
+        self.gradebook.db.commit()
+        self.gradebook.close()
+        os.replace(self.working, self.out / "gradebook.db")
+
+    def abandon(self) -> None:
+        self.gradebook.close()
+        self.working.unlink(missing_ok=True)
+
+    @staticmethod
+    def move_files(shard: Path, out: Path, lesson: str, student: str) -> None:
+        """Move the student's autograded notebook and feedback from `shard` into the grading folder."""
+        for kind in ("autograded", "feedback"):
+            target = out / kind / student / lesson
+            shutil.rmtree(target, ignore_errors=True)
+            if (shard / kind / student / lesson).is_dir():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(shard / kind / student / lesson, target)

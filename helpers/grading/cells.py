@@ -1,13 +1,10 @@
-"""nbgrader preprocessors for grading: run only what the grades need; keep hidden tests out of feedback.
+"""nbgrader preprocessors for grading: run only what the grades need.
 
 A lesson's notebook spends most of its time on demonstrations (timing sweeps, training, plots) that
 earn no points. `SkipDemoCells` blanks, for the duration of nbgrader's Execute, every instructor cell
 that no graded cell depends on; `RestoreDemoCells` puts their source back, so the autograded notebook
 and the feedback still show the whole lesson. A cell is kept when it is a graded (solution or test)
 cell, when the student wrote or changed it, or when it defines a name a kept cell reads.
-
-`HideHiddenTracebacks` replaces a failing test cell's traceback, which would quote the hidden test's
-lines, with the error's name and message; nbgrader's ClearHiddenTests removes them from the source.
 """
 from __future__ import annotations
 
@@ -126,21 +123,4 @@ class RestoreDemoCells(NbGraderPreprocessor):
         for cell in nb.cells:
             if STASH in cell.get("metadata", {}):
                 cell.source = cell.metadata.pop(STASH)
-        return nb, resources
-
-
-class HideHiddenTracebacks(NbGraderPreprocessor):
-    """In feedback: a failing test cell shows its error's name and message, not the lines around it.
-
-    A visible check's own explanation (CheckFailed) quotes no test code and is kept as it is.
-    """
-
-    def preprocess(self, nb, resources):
-        for cell in nb.cells:
-            if cell.cell_type != "code" or not cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
-                continue
-            for output in cell.get("outputs", []):
-                if output.get("output_type") == "error" and output.get("ename") != "CheckFailed":
-                    message = f"{output.ename}: {output.evalue}" if output.evalue else output.ename
-                    output.traceback = [message, "(raised in a hidden test; its code is not shown)"]
         return nb, resources

@@ -1,22 +1,25 @@
-"""`course grade LESSON SUBMISSIONS`: import, screen, autograde, give feedback and report, for a class.
+"""`course grade LESSON SUBMISSIONS`: import, screen, autograde, judge, give feedback and report, for a class.
 
 The grading folder `out` is an nbgrader course folder: submitted/, autograded/, feedback/ (so
 `nbgrader release_feedback` works there), gradebook.db (the formgrader reads it), and
 reports/<LESSON>/ with grades.csv, class_report.md, results.json and the grading logs.
+
+Trust: the students' code runs only in sandboxed kernels (helpers.grading.sandbox); everything here,
+the judge included, runs in the grader's own processes, which run no student code.
 """
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import nbformat
+from tqdm import tqdm
 
-from helpers.grading import autograde, forkserver, report, sandbox
+from helpers.grading import allowed, autograde, judge, report, sandbox, verdicts
 from helpers.grading.collect import DEFAULT_PATTERN, Submission, collect
 from helpers.grading.screen import screen
 
@@ -44,33 +47,28 @@ def grade(lesson: str, submissions: Path, out: Path, *, root: Path, jobs: int = 
             raise GradingError(f"no submission from {student!r} in {submissions}")
 
     runtime = Path(tempfile.mkdtemp(prefix="l2a-grade-"))
-    hidden = _hidden([source, root / "tests", out, runtime / "forkserver"]
-                     + ([submissions] if submissions.is_dir() else []))
-    limits = sandbox.Limits(**{**limits.__dict__, "hide": [str(p) for p in hidden]})
-    environment = {"JUPYTER_RUNTIME_DIR": str(runtime / "runtime"),  # nbgrader runs `alembic` from PATH:
-                   "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-                   "JUPYTER_PATH": os.pathsep.join(filter(None, [str(runtime), os.environ.get("JUPYTER_PATH")]))}
-    saved = {key: os.environ.get(key) for key in environment}
+    runtime.chmod(0o711)                              # kernels' launchers reach their own folders inside
+    environment = {"JUPYTER_RUNTIME_DIR": str(runtime / "runtime"), "JUPYTER_PATH": str(runtime),
+                   "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+    saved = {key: os.environ.get(key) for key in [*environment, sandbox.CONFIG_VARIABLE]}
     os.environ.update(environment)
-    servers: list[subprocess.Popen] = []
     try:
         (runtime / "runtime").mkdir(mode=0o700)
-        (runtime / "forkserver").mkdir(mode=0o700)
+        (runtime / "sockets").mkdir(mode=0o711)
         sandbox.install_kernelspec(runtime)
-        lesson_code = [c.source for c in nbformat.read(notebooks[0], as_version=4).cells if c.cell_type == "code"]
-        servers += [forkserver.launch(runtime / "forkserver", limits, forkserver.lesson_imports(lesson_code), str(n))
-                    for n in range(max(1, min(jobs, len(found))))]    # they import while the class is screened
         release = out / ".l2a" / "release"
-        config = autograde.grading_config(out, source, release, limits, [])
-        created = autograde.api_for(config, autograde.quiet_logger("l2a.grading")).generate_assignment(lesson)
+        created = autograde.api_for(autograde.grading_config(out, source, release, None, None),
+                                    autograde.quiet_logger("l2a.grading")).generate_assignment(lesson)
         if not created["success"]:
             raise GradingError("nbgrader generate_assignment failed:\n" + (created.get("error") or created["log"]))
-        rows, runnable = _screen_and_import(found, lesson, name, release / lesson / name, out, root)
-        crashed = _autograde(lesson, runnable, rows, out, reports, limits, source, release / lesson / name, servers)
+        released = nbformat.read(release / lesson / name, as_version=4)
+        _check_hidden_tests(lesson, released)
+        run = autograde.Run(lesson, limits, str(sandbox.copy_helpers(allowed.files(), runtime / "view" / "helpers")),
+                            str(runtime / "cases"), str(runtime / "sockets"))
+        verdicts.write_cases(lesson, Path(run.cases))
+        rows, runnable = _screen_and_import(found, lesson, name, released, out, root)
+        crashed = _autograde(run, runnable, rows, out, reports, source, release, released, jobs)
     finally:
-        for server in servers:
-            server.kill()
-            server.wait()
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -82,7 +80,7 @@ def grade(lesson: str, submissions: Path, out: Path, *, root: Path, jobs: int = 
     if student is not None:
         rows = [r for r in report.load(reports) if r.student != student] + rows
     report.save(rows, reports)
-    (reports / "class_report.md").write_text(report.class_report(rows, lesson, report.mutant_signatures(root, lesson)))
+    (reports / "class_report.md").write_text(report.class_report(rows, lesson))
     print(report.summary(rows, time.perf_counter() - started, sandbox.enforced()))
     print(f"grades: {reports / 'grades.csv'}\nclass report: {reports / 'class_report.md'}\n"
           f"feedback: {out / 'feedback'}")
@@ -92,104 +90,88 @@ def grade(lesson: str, submissions: Path, out: Path, *, root: Path, jobs: int = 
     return rows
 
 
-def _hidden(paths: list[Path]) -> list[Path]:
-    """What the kernels must not see. A folder holding the kernel's own Python or the course's helpers
-    (say, grading with --out inside the checkout) is not covered whole: its grading files are."""
-    needed = [Path(sys.prefix).resolve(), Path(autograde.__file__).resolve().parents[1]]
-    hidden = []
-    for path in paths:
-        if any(p == path or path in p.parents for p in needed):
-            hidden += [path / name for name in ("gradebook.db", "submitted", "autograded", "feedback", "reports",
-                                                ".l2a", "solutions", "tests", ".git")]
-        else:
-            hidden.append(path)
-    return hidden
+def _check_hidden_tests(lesson: str, released: nbformat.NotebookNode) -> None:
+    """Every test cell of the lesson has hidden tests to judge it by."""
+    tests = {c.metadata["nbgrader"]["grade_id"].removeprefix("test_") for c in released.cells
+             if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")}
+    try:
+        judged = set(judge.plan(lesson))
+    except ModuleNotFoundError as error:
+        raise GradingError(f"{lesson} has no hidden tests ({error})") from None
+    if tests - judged:
+        raise GradingError(f"no hidden tests for {', '.join(sorted(tests - judged))} in {judge.hidden_tests(lesson).__name__}")
 
 
-def _screen_and_import(found: list[Submission], lesson: str, name: str, released: Path, out: Path,
+def _screen_and_import(found: list[Submission], lesson: str, name: str, released: nbformat.NotebookNode, out: Path,
                        root: Path) -> tuple[list[report.Row], list[str]]:
     """Screen each submission; copy the ones that can run into out/submitted/<student>/<lesson>/<name>.
 
-    Returns every student's row and the students whose notebooks will run.
+    Returns every student's row and the students whose notebooks will run. Screening is advisory: what it
+    finds sends a submission to a person, and a submission it cannot read is still graded if nbgrader can.
     """
     other_lessons = {p.parent.name: {c.metadata["nbgrader"]["grade_id"] for c in nbformat.read(p, as_version=4).cells
                                      if "grade_id" in c.metadata.get("nbgrader", {})}
                      for p in sorted((root / "solutions").glob("*/*.ipynb")) if p.parent.name != lesson}
     rows, runnable = [], []
-    released_notebook = nbformat.read(released, as_version=4)
     for submission in found:
         row = report.Row(submission.student, str(submission.path or ""), reasons=list(submission.problems))
         rows.append(row)
         if submission.path is None:
             continue
-        screening = screen(submission.path, released_notebook, other_lessons)
-        row.reasons += [f"{kind}: {'; '.join(details)}" for kind, details in screening.problems.items()]
+        try:
+            screening = screen(submission.path, released, other_lessons)
+            row.reasons += [f"{kind}: {'; '.join(details)}" for kind, details in screening.problems.items()]
+            gradable = screening.gradable
+        except Exception as error:  # noqa: BLE001 — a notebook the screen cannot read is a person's to look at
+            row.reasons.append(f"could not be screened: {type(error).__name__}: {str(error)[:200]}")
+            gradable = True
         target = out / "submitted" / submission.student / lesson
-        if submission.path.resolve() != (target / name).resolve():
-            shutil.rmtree(target, ignore_errors=True)
-            target.mkdir(parents=True)
-            shutil.copy(submission.path, target / name)
-        if screening.gradable:
+        try:
+            if submission.path.resolve() != (target / name).resolve():
+                shutil.rmtree(target, ignore_errors=True)
+                target.mkdir(parents=True)
+                shutil.copyfile(submission.path, target / name)
+        except OSError as error:
+            row.reasons.append(f"could not be copied for grading: {error}")
+            continue
+        if gradable:
             runnable.append(submission.student)
     return rows, runnable
 
 
-def _autograde(lesson: str, students: list[str], rows: list[report.Row], out: Path, reports: Path,
-               limits: sandbox.Limits, source: Path, released: Path, servers: list[subprocess.Popen]) -> list[str]:
-    """Autograde `students` in a process per fork server (at most); fill in their rows; return the names of
-    crashed shards."""
-    if not students:
-        return []
-    instructor = [c.source for c in nbformat.read(released, as_version=4).cells if c.cell_type == "code"]
-    shards = autograde.prepare_shards(out, lesson, students, len(servers))
-    configs = [autograde.grading_config(shard, source, released.parent.parent, limits, instructor)
-               for shard, _ in shards]
-    bar = _ProgressBar(len(students))
+def _autograde(run: autograde.Run, students: list[str], rows: list[report.Row], out: Path, reports: Path,
+               source: Path, release: Path, released: nbformat.NotebookNode, jobs: int) -> list[str]:
+    """Autograde `students` in shards; fill in their rows; record them in the main gradebook; return the
+    names of crashed shards."""
+    shards = autograde.prepare_shards(out, run.lesson, students, jobs) if students else []
+    configs = [autograde.grading_config(shard, source, release, run, released) for shard, _ in shards]
+    bar = tqdm(total=len(students), desc="grading", unit="notebook", file=sys.stderr)
     by_student = {row.student: row for row in rows}
     shard_of = {student: shard for shard, mine in shards for student in mine}
-    graded: list[str] = []
     reported: set[str] = set()
-    with autograde.MainGradebook(out, lesson) as main:
-
+    main = autograde.MainGradebook(out, run.lesson)
+    try:
         def on_graded(outcome: autograde.Outcome) -> None:
             """Record each student in the main gradebook while the others are being graded."""
             row = by_student[outcome.student]
             row.reasons += outcome.problems
             reported.add(outcome.student)
             if outcome.graded:
-                row.errors = outcome.errors
+                row.errors, row.mistakes = outcome.errors, outcome.mistakes
                 main.record(outcome, flagged=bool(row.reasons))
-                graded.append(outcome.student)
-            bar.step(outcome.student)
+                autograde.MainGradebook.move_files(shard_of[outcome.student], out, run.lesson, outcome.student)
+                row.score, row.max_score, row.points = main.scores(outcome.student)
+            bar.update()
 
-        crashed = autograde.run_shards(lesson, shards, configs, limits, servers, reports, on_graded)
+        crashed = autograde.run_shards(run, shards, configs, reports, on_graded) if shards else []
         bar.close()
         for student in set(students) - reported:
             by_student[student].reasons.append("the grading process crashed before finishing this notebook")
-        for student in graded:
-            row = by_student[student]
-            if not main.move_files(shard_of[student], student):
-                row.reasons.append("feedback could not be generated (see the grading log)")
-                main.flag(student)
-            row.score, row.max_score, row.points = main.scores(student)
+        for row in rows:
+            if row.score is None and row.file:            # a person grades it: flagged in the gradebook too
+                main.flag_ungraded(row.student)
+        main.commit()
+    except BaseException:
+        main.abandon()
+        raise
     return crashed
-
-
-class _ProgressBar:
-    """`grading [#######-----------]  7/20` on stderr."""
-
-    def __init__(self, total: int, width: int = 30) -> None:
-        self.total, self.done, self.width = total, 0, width
-        self._draw()
-
-    def step(self, _student: str) -> None:
-        self.done += 1
-        self._draw()
-
-    def _draw(self) -> None:
-        filled = self.width * self.done // max(self.total, 1)
-        sys.stderr.write(f"\rgrading [{'#' * filled}{'-' * (self.width - filled)}] {self.done:>3}/{self.total}")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        sys.stderr.write("\n")

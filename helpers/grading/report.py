@@ -4,17 +4,15 @@
 and max score, a status (`graded`, or `needs manual grading` with every reason) and the points of
 each test cell. A score is left empty, never 0, when the notebook could not be graded.
 
-The class report counts, per exercise, who passed, and names the known misconception each failure
-matches: the lesson's mutants (tests/mutants/) each carry a phrase the visible check prints for that
-wrong answer, so a failure printing it is that mistake, e.g. "9 students: add_uses_mul_rule".
+The class report counts, per exercise, who passed, and names the known mistake each failure shows: the
+judge recognises a lesson's known mistakes (helpers/grading/hidden_tests/) by the answers they give,
+e.g. "9 students: add_uses_mul_rule".
 """
 from __future__ import annotations
 
 import csv
-import importlib
 import json
 import re
-import sys
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,7 +29,8 @@ class Row:
     max_score: float | None = None
     reasons: list[str] = field(default_factory=list)
     points: dict[str, float] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)    # test grade_id -> what it printed when it failed
+    errors: dict[str, str] = field(default_factory=dict)    # test grade_id -> the judge's message when it failed
+    mistakes: dict[str, str] = field(default_factory=dict)  # test grade_id -> the known mistake the answer showed
 
     @property
     def status(self) -> str:
@@ -61,35 +60,19 @@ def _number(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def mutant_signatures(root: Path, lesson: str) -> dict[str, list[tuple[str, str]]]:
-    """Exercise -> [(mutant name, the phrase its check prints)] from tests/mutants, if the course has them."""
-    folder = root / "tests" / "mutants"
-    if not folder.is_dir():
-        return {}
-    sys.path.insert(0, str(root))
-    try:
-        for path in sorted(folder.glob("[!_]*.py")):
-            module = importlib.import_module(f"tests.mutants.{path.stem}")
-            if module.NOTEBOOK.startswith(f"{lesson}/"):
-                return {name: [(m.fn.__name__, m.says) for m in mutants] for name, mutants in module.MUTANTS.items()}
-    finally:
-        sys.path.remove(str(root))
-    return {}
-
-
-def misconception(error: str, known: list[tuple[str, str]]) -> str:
-    """Name the mistake a failing test cell's output shows: a known mutant, else the check's first line."""
-    for name, says in known:
-        if says in error:
-            return f"{name} (“{says}”)"
+def misconception(row: Row, test: str) -> str:
+    """Name the mistake a failing test shows: a known mistake, else the first line of the judge's message."""
+    if test in row.mistakes:
+        return row.mistakes[test]
+    error = row.errors.get(test, "")
     if "is not written yet" in error:
         return "not attempted (the stub still raises NotImplementedError)"
     lines = [line.strip() for line in error.splitlines() if line.strip()]
-    headline = next((line for line in lines if line.startswith("✗")), lines[-1] if lines else "no message")
+    headline = next((line for line in lines if line.startswith("✗")), lines[0] if lines else "no message")
     return "other: " + re.sub(r"-?\d+(\.\d+)?(e-?\d+)?", "#", headline)[:160]
 
 
-def class_report(rows: list[Row], lesson: str, signatures: dict[str, list[tuple[str, str]]]) -> str:
+def class_report(rows: list[Row], lesson: str) -> str:
     """Markdown: per exercise who passed and which misconceptions the failures show; who needs a person."""
     graded = [r for r in rows if r.status == GRADED]       # flagged work is a person's to judge, not a statistic
     tests = list(dict.fromkeys(name for row in rows for name in row.points))
@@ -104,7 +87,7 @@ def class_report(rows: list[Row], lesson: str, signatures: dict[str, list[tuple[
         failed = [r for r in graded if r.points.get(test) != _full(rows, test)]
         lines.append(f"| {test} | {len(graded) - len(failed)} | {len(failed)} |")
         if failed:
-            counts = Counter(misconception(r.errors.get(test, ""), signatures.get(exercise, [])) for r in failed)
+            counts = Counter(misconception(r, test) for r in failed)
             details += [f"### {exercise}", ""] + [f"- {n} student{'s' * (n != 1)}: {what}"
                                                   for what, n in counts.most_common()] + [""]
     manual = [f"- **{r.student}**: {'; '.join(r.reasons) or 'not graded'}" for r in rows if r.status == MANUAL]
