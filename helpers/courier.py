@@ -3,7 +3,7 @@
 While a notebook is graded, the grader adds a cell after each exercise's test cell:
 
     import helpers.courier
-    helpers.courier.deliver("matmul_backward", "/…/cases/matmul_backward.json")
+    helpers.courier.deliver("matmul_backward", "/…/cases/matmul_backward.json", 30)
 
 `deliver` reads the inputs the grader wrote there (plain data, see helpers.checks.wire), calls the
 notebook's function of that name on each, and publishes what came back, or what it raised, as one
@@ -75,8 +75,9 @@ def run_case(fn, case: dict, procedures: dict | None = None, seconds: float = SE
     return record
 
 
-def deliver(name: str, cases_path: str) -> None:
-    """Run the grader's cases for exercise `name` on the notebook's function of that name; publish the records."""
+def deliver(name: str, cases_path: str, seconds: float = 60) -> None:
+    """Run the grader's cases for exercise `name` on the notebook's function of that name, within `seconds`
+    in all (each call gets its share); publish the records."""
     from IPython import get_ipython
     from IPython.display import publish_display_data
 
@@ -87,5 +88,6 @@ def deliver(name: str, cases_path: str) -> None:
     if not callable(fn):
         message = {"exercise": name, "missing": wire.encode(fn) if fn is not None else None}
     else:
-        message = {"exercise": name, "records": [run_case(fn, case, procedures) for case in cases["cases"]]}
+        share = max(0.2, seconds / max(1, len(cases["cases"])))
+        message = {"exercise": name, "records": [run_case(fn, case, procedures, share) for case in cases["cases"]]}
     publish_display_data({MIME: message})

@@ -59,10 +59,13 @@ def run_source(source: str, namespace: dict, filename: str) -> None:
 
 
 def reference_namespace(path: Path) -> dict:
-    """A namespace holding the reference solution of every exercise in the notebook."""
+    """A namespace holding the reference solution of every exercise in the notebook, and the read-only
+    (locked) code cells the exercises use, run in notebook order."""
     namespace: dict = {"np": __import__("numpy")}
-    for name, (solution, _) in exercises(path).items():
-        run_source(solution, namespace, f"<solution {path.parent.name}/{name}>")
+    for cell in read(path).cells:
+        info = nbgrader(cell)
+        if cell.cell_type == "code" and (info.get("solution") or (info.get("locked") and not info.get("grade"))):
+            run_source(cell.source, namespace, f"<{path.parent.name}/{info['grade_id']}>")
     return namespace
 
 

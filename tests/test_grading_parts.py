@@ -1,15 +1,13 @@
-"""The parts of `course grade`, each alone: collecting, screening, choosing cells, hiding tests, hiding files."""
+"""The parts of `course grade`, each alone: collecting, screening, choosing cells, sanitising, the gradebook."""
 import json
-import subprocess
-import sys
+import re
 import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from helpers.grading import autograde, cells, collect, nbgrader_shortcuts, screen
-from helpers.grading.grade import _hidden
+from helpers.grading import autograde, cells, collect, sanitize, screen
 from tests.notebooks import RELEASED, read, solved
 
 LESSON, NAME = "03_backprop_nodes", "backprop_nodes.ipynb"
@@ -124,96 +122,61 @@ def test_skip_demo_cells_keeps_setup_student_and_graded_cells():
     assert restored.cells[1].source == "slow_demo = train_for_an_hour()"
 
 
-def test_feedback_tracebacks_lose_the_hidden_lines_but_checks_keep_their_words():
-    cell = nbformat.v4.new_code_cell("...", metadata={"nbgrader": {"grade": True}})
-    cell.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="",
-                                           traceback=["----> 12 assert secret_expected == got"]),
-                    nbformat.v4.new_output("error", ename="CheckFailed", evalue="x", traceback=["✗ `f` is wrong"])]
-    notebook, _ = cells.HideHiddenTracebacks().preprocess(nbformat.v4.new_notebook(cells=[cell]), {})
-    text = "\n".join(line for o in notebook.cells[0].outputs for line in o.traceback)
-    assert "secret_expected" not in text and "AssertionError" in text and "✗ `f` is wrong" in text
+def test_screen_survives_code_nested_too_deeply_for_a_parser(tmp_path):
+    found = _screen(tmp_path, _with_code("x = " + "+".join(["1"] * 100_000)))
+    assert "cannot read" in "; ".join(found.problems.get(screen.SUSPICIOUS, [])), found.problems
+    reads, defines = cells._names("x = " + "+".join(["1"] * 100_000))
+    assert reads == defines == frozenset()
 
 
-def test_grading_inside_the_checkout_hides_its_grading_files_not_the_checkout(tmp_path):
-    import sys
-    inside = Path(sys.prefix).resolve().parent
-    hidden = _hidden([inside, tmp_path])
-    assert inside not in hidden and inside / "gradebook.db" in hidden and tmp_path in hidden
+SCRIPTED = ('<script>alert(1)</script><img src="x" onerror="alert(2)"><a href="javascript:alert(3)">link</a>'
+            '<p style="color:red" onclick="alert(4)">text</p><img src="data:image/png;base64,iVBORw0KGgo=" alt="a">'
+            '<a href="data:text/html,<script>alert(5)</script>">data</a>')
 
 
-def test_the_gradebook_revision_is_the_one_nbgrader_finds():
-    from nbgrader.api import _temp_alembic_ini
-
-    with _temp_alembic_ini("sqlite:////tmp/unused.db") as settings:      # what nbgrader's own lookup runs
-        printed = subprocess.check_output([str(Path(sys.executable).parent / "alembic"), "-c", settings, "heads"])
-    assert nbgrader_shortcuts.alembic_head() == printed.decode().split()[0]
+def _harmless(page: str) -> bool:
+    """No script element, event-handler attribute, javascript: URL or data: page."""
+    return not re.search(r"<script|\son[a-z]+\s*=|javascript:|data:text", page, re.IGNORECASE)
 
 
-def test_gradebooks_share_one_engine_and_only_scratch_ones_skip_the_disk_and_the_table_checks(tmp_path):
-    from nbgrader.api import Gradebook
-    from sqlalchemy import event, text
-
-    main, scratch = autograde.db_url(tmp_path), autograde.db_url(tmp_path / "shard")
-    (tmp_path / "shard").mkdir()
-    nbgrader_shortcuts.scratch(scratch)
-    for url, synchronous in ((main, 2), (scratch, 0)):               # 2: SQLite's default, FULL
-        with Gradebook(url, autograde.COURSE_ID) as first:
-            first.add_student("ada")
-            engine = first.engine
-            assert first.db.execute(text("PRAGMA synchronous")).scalar() == synchronous
-        statements = []
-        event.listen(engine, "before_cursor_execute", lambda *sent: statements.append(sent[2]))
-        with Gradebook(url, autograde.COURSE_ID) as second:         # reopened after its engine was disposed of
-            assert second.engine is engine, "every Gradebook on one file should share its engine"
-            assert [s.id for s in second.students] == ["ada"]
-        table_checks = [s for s in statements if "table_info" in s]
-        assert bool(table_checks) == (url == main), f"{url}: {len(table_checks)} table checks on reopening"
+def test_a_students_html_loses_scripts_and_handlers_and_keeps_text_and_images():
+    cleaned = sanitize.clean_fragment(SCRIPTED)
+    assert _harmless(cleaned) and "text" in cleaned and "data:image/png;base64" in cleaned
 
 
-def test_the_metadata_check_raises_what_jsonschema_raises():
-    import jsonschema
-    import nbgrader.nbgraderformat.common
-    from nbgrader.nbgraderformat.v3 import MetadataValidatorV3
-
-    schema = MetadataValidatorV3().schema
-    good = {"grade": True, "grade_id": "test_a", "locked": True, "points": 1, "schema_version": 3, "solution": False}
-    bad = {**good, "grade_id": "test a!"}                            # not a valid cell id
-    nbgrader_shortcuts.validate(good, schema)
-    with pytest.raises(jsonschema.ValidationError) as theirs:
-        jsonschema.validate(bad, schema)
-    with pytest.raises(jsonschema.ValidationError) as ours:
-        nbgrader_shortcuts.validate(bad, schema)
-    assert str(ours.value) == str(theirs.value)
-    with pytest.raises(jsonschema.SchemaError):
-        nbgrader_shortcuts.validate(good, {"type": "nonsense"})
-    cell = nbformat.v4.new_code_cell("", metadata={"nbgrader": bad})
-    with pytest.raises(jsonschema.ValidationError):
-        MetadataValidatorV3().validate_cell(cell)
-    assert nbgrader.nbgraderformat.common.jsonschema.validate is nbgrader_shortcuts.validate, \
-        "nbgrader's metadata check should go through the shortcut"
-
-
-def _page_notebook(heading: str, image: bool) -> nbformat.NotebookNode:
-    code = nbformat.v4.new_code_cell("print(6 * 7)", outputs=[nbformat.v4.new_output("stream", text="42\n")])
-    if image:
-        code.outputs.append(nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo="}))
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"# {heading}\n\nSome *text*."), code])
-    notebook.metadata.language_info = {"name": "python", "pygments_lexer": "ipython3"}
-    return notebook
-
-
-@pytest.mark.parametrize("image", [False, True], ids=["no image", "an image without alt text"])
-def test_the_feedback_exporter_makes_the_page_html_exporter_makes(image):
-    from bs4 import BeautifulSoup
-    from nbconvert.exporters import HTMLExporter
-
+def test_the_autograded_notebook_and_the_feedback_page_carry_no_script():
     from helpers.grading.feedback import FeedbackExporter
 
-    ours = FeedbackExporter(template_name="classic")
-    for heading in ("First", "Second"):                     # the second page is rendered partly from memory
-        notebook = _page_notebook(heading, image)
-        expected = HTMLExporter(template_name="classic").from_notebook_node(notebook)[0]
-        made = ours.from_notebook_node(notebook)[0]
-        assert BeautifulSoup(made, "html.parser") == BeautifulSoup(expected, "html.parser")
-        assert heading in BeautifulSoup(made, "html.parser").h1.get_text()
-        assert ('alt="No description has been provided for this image"' in made) == image
+    lesson_text = "# The lesson\n\nSome *text* with $x < y$."
+    code = nbformat.v4.new_code_cell("show()", outputs=[
+        nbformat.v4.new_output("display_data", data={"text/html": SCRIPTED, "text/plain": "shown"}),
+        nbformat.v4.new_output("display_data", data={"application/javascript": "alert(6)"}),
+        nbformat.v4.new_output("display_data", data={"image/svg+xml": "<svg onload='alert(7)'></svg>"})])
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(lesson_text),
+                                               nbformat.v4.new_markdown_cell("Mine: " + SCRIPTED), code])
+    notebook.metadata.language_info = {"name": "python", "pygments_lexer": "ipython3"}
+    cleaned, _ = sanitize.SanitizeNotebook(instructor_markdown=[lesson_text]).preprocess(notebook, {})
+    assert cleaned.cells[0].source == lesson_text, "the lesson's own text is left as it is"
+    assert _harmless(json.dumps(cleaned)), "script left in the autograded notebook"
+    page = FeedbackExporter().from_notebook_node(cleaned)[0]
+    assert _harmless(page) and "<style" in page and "The lesson" in page and "Mine:" in page
+    raw = FeedbackExporter().from_notebook_node(notebook)[0]      # even from an uncleaned notebook
+    assert _harmless(raw)
+
+
+def test_the_main_gradebook_is_replaced_only_when_grading_got_through(tmp_path):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(autograde.db_url(tmp_path), autograde.COURSE_ID) as gradebook:
+        gradebook.add_student("ada")
+    before = (tmp_path / "gradebook.db").read_bytes()
+    (tmp_path / ".l2a").mkdir()
+    main = autograde.MainGradebook(tmp_path, "lesson")
+    main.gradebook.add_student("bob")
+    main.abandon()
+    assert (tmp_path / "gradebook.db").read_bytes() == before and not main.working.exists()
+    main = autograde.MainGradebook(tmp_path, "lesson")
+    main.gradebook.add_student("bob")
+    main.commit()
+    with Gradebook(autograde.db_url(tmp_path), autograde.COURSE_ID) as gradebook:
+        assert sorted(s.id for s in gradebook.students) == ["ada", "bob"]

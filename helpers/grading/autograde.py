@@ -95,6 +95,7 @@ def grading_config(root: Path, source: Path, release: Path, run: Run | None, rel
     c.SkipDemoCells.instructor_sources = [c.source for c in released.cells if c.cell_type == "code"]
     c.SanitizeNotebook.instructor_markdown = [c.source for c in released.cells if c.cell_type != "code"]
     c.AddCouriers.cases_dir = run.cases
+    c.AddCouriers.seconds = run.limits.cell_seconds / 2
     c.Autograde.autograde_preprocessors = [SkipDemoCells, AddCouriers, SandboxedExecute, JudgeAnswers,
                                            RestoreDemoCells, SanitizeNotebook, IgnorePattern,
                                            ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,

@@ -29,7 +29,7 @@ def _names(source: str) -> tuple[frozenset[str], frozenset[str]]:
     """
     try:
         tree = ast.parse(_IPYTHON.transform_cell(source))
-    except SyntaxError:
+    except (SyntaxError, RecursionError, MemoryError, ValueError):     # it fails when run, not here
         return frozenset(), frozenset()
     reads: set[str] = set()
 

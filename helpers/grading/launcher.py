@@ -47,6 +47,7 @@ def _kernel(kernel: sandbox.Kernel, how: str, connection: str, arguments: list[s
         sandbox.set_rlimits(limits, cgroups, processes_now)
         if how != "none":
             sandbox.drop_privileges(uid if how == "root" else None)
+            sandbox.die_with_parent()                 # again: a change of user clears it
         os.closerange(3, os.sysconf("SC_OPEN_MAX"))
         os.execve(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", str(connection_file),
                                    "--IPKernelApp.parent_handle=1", *arguments], environment)   # 1: no parent to poll

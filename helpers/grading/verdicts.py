@@ -18,7 +18,7 @@ from pathlib import Path
 
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
+from traitlets import Float, Unicode
 
 from helpers.checks.core import BOLD, RED, RESET
 from helpers.courier import MIME
@@ -58,6 +58,7 @@ class AddCouriers(NbGraderPreprocessor):
 
     cases_dir = Unicode(help="Where write_cases wrote the lesson's cases (shown read-only to the kernel).").tag(
         config=True)
+    seconds = Float(30.0, help="How long the grader's calls of one exercise may take in all.").tag(config=True)
 
     def preprocess(self, nb, resources):
         cells = []
@@ -66,7 +67,8 @@ class AddCouriers(NbGraderPreprocessor):
             name = _test_of(cell)
             path = Path(self.cases_dir) / f"{name}.json"
             if name and path.is_file():
-                courier = new_code_cell(f"import helpers.courier\nhelpers.courier.deliver({name!r}, {str(path)!r})")
+                courier = new_code_cell(f"import helpers.courier\n"
+                                        f"helpers.courier.deliver({name!r}, {str(path)!r}, {self.seconds:g})")
                 courier.metadata[COURIER] = name
                 cells.append(courier)
         nb.cells = cells
@@ -111,8 +113,14 @@ class JudgeAnswers(NbGraderPreprocessor):
                 continue
             test = next((c for c in reversed(kept) if _test_of(c) == name), None)
             records, count = _message(cell, name)
-            if records is None:
+            stopped = [o.get("ename") for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            if stopped:
+                finding(resources, f"the grader's calls of {name} were stopped ({stopped[0]}: over the cell's time "
+                                   "limit, or the notebook interfered)")
+            elif records is None:
                 finding(resources, f"no answers came back from the kernel for {name}")
+            if records and any(type(r) is dict and "timeout" in r for r in records):
+                finding(resources, f"{name} did not finish within its time on some of the grader's cases")
             elif count > 1:
                 finding(resources, f"{count} answer messages for {name} (the notebook published its own)")
             sources = [c.source for c in nb.cells[:index] if c.cell_type == "code"]
