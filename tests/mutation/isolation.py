@@ -1,0 +1,74 @@
+"""Judging answers in isolation: each in its own forked process, each judge under a time limit.
+
+A process per answer means no mutant can leave state behind for the next. An answer that loops
+forever is stopped by SIGALRM after TIME_LIMIT seconds and counts as rejected ("Timeout"), and one
+that allocates without bound fails on the address-space limit instead of taking the machine's memory.
+"""
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import resource
+import signal
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from tests.mutation.verdict import hidden_rejects, visible_rejects
+from tests.notebooks import SOLUTIONS, reference_namespace, run_source
+
+TIME_LIMIT = 3.0        # seconds for one judge on one answer; the slowest reference answer takes 0.15 s
+MEMORY_LIMIT = 4 << 30  # bytes of address space for a worker
+MESSAGE_LENGTH = 300
+
+
+@dataclass(frozen=True)
+class Outcome:
+    hidden: tuple[bool, str]   # (rejected, message) of the hidden tests
+    visible: tuple[bool, str]  # the same for the visible check
+
+
+class Timeout(BaseException):
+    """Raised by SIGALRM; not an Exception, so no `except Exception` in a test can swallow it."""
+
+
+def judge(lesson: str, exercise: str, source: str, time_limit: float = TIME_LIMIT) -> Outcome:
+    """Both judges' verdicts on the exercise's function defined by `source`, a solution cell."""
+    namespace = dict(_reference(lesson))
+    run_source(source, namespace, f"<answer to {exercise}>")
+    fn = namespace[exercise]
+    return Outcome(*(_limited(rejects, lesson, exercise, fn, time_limit) for rejects in (hidden_rejects, visible_rejects)))
+
+
+def in_processes(task: Callable, arguments: Iterable[tuple], processes: int) -> Iterator:
+    """task(*a) for each a in `arguments`, in order, each in a fresh process forked from this one."""
+    with multiprocessing.get_context("fork").Pool(processes, _limit_memory, maxtasksperchild=1) as pool:
+        yield from pool.imap(functools.partial(_star, task), arguments)
+
+
+@functools.cache
+def _reference(lesson: str) -> dict:
+    return reference_namespace(next((SOLUTIONS / lesson).glob("*.ipynb")))
+
+
+def _limited(rejects: Callable, lesson: str, exercise: str, fn, time_limit: float) -> tuple[bool, str]:
+    signal.signal(signal.SIGALRM, _time_out)
+    signal.setitimer(signal.ITIMER_REAL, time_limit)
+    try:
+        rejected, message = rejects(lesson, exercise, fn)
+    except Timeout:
+        rejected, message = True, f"Timeout: still running after {time_limit:g} s"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    return rejected, message.splitlines()[0][:MESSAGE_LENGTH] if message else ""
+
+
+def _time_out(signum, frame):
+    raise Timeout
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, resource.getrlimit(resource.RLIMIT_AS)[1]))
+
+
+def _star(task: Callable, arguments: tuple):
+    return task(*arguments)
