@@ -11,9 +11,10 @@ import sys
 import pytest
 from cosmic_ray.mutating import mutate_code
 
-from tests.mutation.isolation import judge
-from tests.mutation.mutants import mutants
+from tests.mutation.isolation import Outcome, judge
+from tests.mutation.mutants import Mutant, mutants
 from tests.mutation.operators import OURS
+from tests.mutation.report import ExerciseScore, Judged, LessonScore
 from tests.notebooks import ROOT, solution_notebooks
 
 LESSONS = [path.parent.name for path in solution_notebooks()]
@@ -53,3 +54,15 @@ def test_an_answer_that_never_returns_is_rejected_by_a_timeout():
     outcome = judge("01_matrix_vs_loop", "softmax_rows", cell, time_limit=0.5)
     assert outcome.hidden[0] and outcome.hidden[1].startswith("Timeout")
     assert outcome.visible[0] and outcome.visible[1].startswith("Timeout")
+
+
+def test_a_survivor_a_rejected_correct_answer_and_a_stale_record_fail_the_lesson():
+    accepted, rejected = (False, ""), (True, "AssertionError: wrong")
+    wrong, equivalent = (Mutant("f", "core/NumberReplacer", "y = x * 2", after, 0, "") for after in ("y = x * 3", "y = x * 2.0"))
+    exercise = ExerciseScore("L", "f", Outcome(accepted, accepted),
+                             [Judged(wrong, Outcome(accepted, accepted), False),
+                              Judged(equivalent, Outcome(rejected, accepted), True)])
+    problems = LessonScore("L", [exercise], stale=["('f', 'core/AddNot', 'a', 'b', 0)"]).problems()
+    assert len(problems) == 4, problems  # the equivalent rejected, the survivor, 0% visible, the stale record
+    assert LessonScore("L", [ExerciseScore("L", "f", Outcome(accepted, accepted),
+                                           [Judged(wrong, Outcome(rejected, rejected), False)])]).problems() == []

@@ -56,9 +56,10 @@ class ExerciseScore:
         """Correct answers (the reference, recorded equivalents) that a judge rejects."""
         answers = [("the reference answer", self.reference)] + [
             (f"the equivalent {_change(j.mutant)}", j.outcome) for j in self.judged if j.equivalent]
-        return [f"{self.exercise}: {judge} rejects {what}: {verdict[1]}"
+        return [f"{self.exercise}: {judge} {what}: {verdict[1]}"
                 for what, outcome in answers
-                for judge, verdict in (("the hidden tests", outcome.hidden), ("the visible check", outcome.visible))
+                for judge, verdict in (("the hidden tests reject", outcome.hidden),
+                                       ("the visible check rejects", outcome.visible))
                 if verdict[0]]
 
 
