@@ -58,7 +58,8 @@ def test_an_answer_that_never_returns_is_rejected_by_a_timeout():
 
 def test_a_survivor_a_rejected_correct_answer_and_a_stale_record_fail_the_lesson():
     accepted, rejected = (False, ""), (True, "AssertionError: wrong")
-    wrong, equivalent = (Mutant("f", "core/NumberReplacer", "y = x * 2", after, 0, "") for after in ("y = x * 3", "y = x * 2.0"))
+    wrong, equivalent = (Mutant("f", "core/NumberReplacer", "y = x * 2", after, 0, "")
+                         for after in ("y = x * 3", "y = x * 2.0"))
     exercise = ExerciseScore("L", "f", Outcome(accepted, accepted),
                              [Judged(wrong, Outcome(accepted, accepted), False),
                               Judged(equivalent, Outcome(rejected, accepted), True)])

@@ -27,27 +27,32 @@ def lessons(names: list[str]) -> list[str]:
     return chosen
 
 
+def solutions(lesson: str, exercise: str | None) -> dict[str, str]:
+    """Exercise name -> its reference solution cell, in notebook order."""
+    notebook = next((SOLUTIONS / lesson).glob("*.ipynb"))
+    return {name: cell for name, (cell, _) in exercises(notebook).items() if exercise in (None, name)}
+
+
 def score(lesson_names: list[str], exercise: str | None, processes: int) -> list[LessonScore]:
-    """Generate every mutant of the chosen exercises, judge each in its own process, and score them."""
-    cells = {lesson: {name: solution for name, (solution, _) in exercises(next((SOLUTIONS / lesson).glob("*.ipynb"))).items()
-                      if exercise in (None, name)} for lesson in lesson_names}
-    todo = [(lesson, name, solution) for lesson, named in cells.items() for name, solution in named.items()]
+    """Generate every mutant of the chosen exercises, judge each in a worker process, and score them."""
+    cells = {lesson: solutions(lesson, exercise) for lesson in lesson_names}
+    todo = [(lesson, name, cell) for lesson, named in cells.items() for name, cell in named.items()]
     if not todo:
         raise SystemExit(f"no exercise {exercise!r} in {lesson_names}")
-    references = {(lesson, name): judge(lesson, name, solution) for lesson, name, solution in todo}  # warms caches before forking
-    generated = dict(zip([(lesson, name) for lesson, name, _ in todo],
-                         in_processes(mutants, [(name, solution) for _, name, solution in todo], processes)))
-    tasks = [(lesson, m) for (lesson, _), found in generated.items() for m in found]
+    # The references are judged here, before any fork, so the workers inherit the judges' loaded state.
+    references = {(lesson, name): judge(lesson, name, cell) for lesson, name, cell in todo}
+    generated = in_processes(mutants, [(name, cell) for _, name, cell in todo], processes)
+    found = {(lesson, name): mutated for (lesson, name, _), mutated in zip(todo, generated)}
+    tasks = [(lesson, m) for (lesson, _), mutated in found.items() for m in mutated]
     outcomes = in_processes(judge, [(lesson, m.exercise, m.source) for lesson, m in tasks], processes)
     equivalent = recorded()
-    judged = {}
+    judged = {key: [] for key in found}
     for (lesson, m), outcome in zip(tasks, outcomes):
-        judged.setdefault((lesson, m.exercise), []).append(Judged(m, outcome, m.key in equivalent))
-    found_keys = {m.key for found in generated.values() for m in found}
-    return [LessonScore(lesson,
-                        [ExerciseScore(lesson, name, references[lesson, name], judged.get((lesson, name), []))
-                         for name in named],
-                        [str(key) for key in equivalent if key[0] in named and key not in found_keys])
+        judged[lesson, m.exercise].append(Judged(m, outcome, m.key in equivalent))
+    keys = {m.key for mutated in found.values() for m in mutated}
+    return [LessonScore(lesson, [ExerciseScore(lesson, name, references[lesson, name], judged[lesson, name])
+                                 for name in named],
+                        stale=[str(key) for key in equivalent if key[0] in named and key not in keys])
             for lesson, named in cells.items()]
 
 
@@ -55,8 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.mutation", description=__doc__.splitlines()[2])
     parser.add_argument("lesson", nargs="*", help="lesson folders (or parts of their names); all when none")
     parser.add_argument("--exercise", help="only this exercise")
-    parser.add_argument("--survivors", action="store_true", help="also list the mutants only the visible check accepts")
-    parser.add_argument("--processes", type=int, default=os.cpu_count(), help="worker processes (default: one per core)")
+    parser.add_argument("--survivors", action="store_true",
+                        help="also list the mutants only the visible check accepts")
+    parser.add_argument("--processes", type=int, default=os.cpu_count(),
+                        help="worker processes (default: one per core)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     scores = score(lessons(args.lesson), args.exercise, args.processes)
@@ -68,8 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         print("Surviving mutants ([passes ...] names the judges that accept it):")
         print("\n".join(listed), end="\n\n")
     total = sum(len(e.judged) for lesson in scores for e in lesson.exercises)
-    print(f"{total} mutants judged in {time.perf_counter() - start:.0f} s by {args.processes} processes. "
-          f"Criteria: hidden tests reject every non-equivalent mutant, visible checks ≥ {VISIBLE_SHARE:.0%} per lesson.")
+    print(f"{total} mutants judged in {time.perf_counter() - start:.0f} s by {args.processes} processes. Criteria: "
+          f"hidden tests reject every non-equivalent mutant, visible checks ≥ {VISIBLE_SHARE:.0%} per lesson.")
     if problems:
         print("FAILED:\n  " + "\n  ".join(problems))
     return 1 if problems else 0

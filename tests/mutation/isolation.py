@@ -1,10 +1,10 @@
-"""Judging answers in isolation: in forked worker processes, each judge under a time limit.
+"""Judging answers safely: each judge under a time limit, many answers in forked worker processes.
 
-Answers run in workers forked from this process, never in it, each in a fresh namespace; a worker is
-replaced after TASKS_PER_WORKER answers (a fork per answer would triple the run's CPU time). An
-answer that loops forever is stopped by SIGALRM after TIME_LIMIT seconds and counts as rejected
-("Timeout"); one that allocates without bound fails on the address-space limit instead of taking the
-machine's memory.
+`judge` gives both judges' verdicts on one answer, defined in a fresh namespace; an answer that
+loops forever is stopped by SIGALRM after TIME_LIMIT seconds and counts as rejected ("Timeout").
+`in_processes` runs such tasks in workers forked from this process, a worker replaced after
+TASKS_PER_WORKER tasks (a fork per answer tripled the run's CPU time); a worker that allocates
+without bound fails on its address-space limit instead of taking the machine's memory.
 """
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import functools
 import multiprocessing
 import resource
 import signal
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from tests.mutation.verdict import hidden_rejects, visible_rejects
 from tests.notebooks import SOLUTIONS, reference_namespace, run_source
 
-TIME_LIMIT = 3.0        # seconds for one judge on one answer; the slowest reference answer takes 0.15 s
+TIME_LIMIT = 3.0        # seconds for one judge on one answer; the slowest reference answer takes ~0.1 s
 MEMORY_LIMIT = 4 << 30  # bytes of address space for a worker
 TASKS_PER_WORKER = 100
 MESSAGE_LENGTH = 300
@@ -39,13 +39,15 @@ def judge(lesson: str, exercise: str, source: str, time_limit: float = TIME_LIMI
     namespace = dict(_reference(lesson))
     run_source(source, namespace, f"<answer to {exercise}>")
     fn = namespace[exercise]
-    return Outcome(*(_limited(rejects, lesson, exercise, fn, time_limit) for rejects in (hidden_rejects, visible_rejects)))
+    return Outcome(_limited(hidden_rejects, lesson, exercise, fn, time_limit),
+                   _limited(visible_rejects, lesson, exercise, fn, time_limit))
 
 
-def in_processes(task: Callable, arguments: Iterable[tuple], processes: int) -> Iterator:
-    """task(*a) for each a in `arguments`, in order, computed in `processes` workers forked from this process."""
-    with multiprocessing.get_context("fork").Pool(processes, _limit_memory, maxtasksperchild=TASKS_PER_WORKER) as pool:
-        yield from pool.imap(functools.partial(_star, task), arguments)
+def in_processes(task: Callable, arguments: Iterable[tuple], processes: int) -> list:
+    """[task(*a) for a in arguments], computed in `processes` workers forked from this process."""
+    context = multiprocessing.get_context("fork")
+    with context.Pool(processes, _limit_memory, maxtasksperchild=TASKS_PER_WORKER) as pool:
+        return pool.starmap(task, arguments, chunksize=1)
 
 
 @functools.cache
@@ -71,7 +73,3 @@ def _time_out(signum, frame):
 
 def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, resource.getrlimit(resource.RLIMIT_AS)[1]))
-
-
-def _star(task: Callable, arguments: tuple):
-    return task(*arguments)
