@@ -56,7 +56,7 @@ def _reference(lesson: str) -> dict:
 
 
 def _limited(rejects: Callable, lesson: str, exercise: str, fn, time_limit: float) -> tuple[bool, str]:
-    signal.signal(signal.SIGALRM, _time_out)
+    previous = signal.signal(signal.SIGALRM, _time_out)
     signal.setitimer(signal.ITIMER_REAL, time_limit)
     try:
         rejected, message = rejects(lesson, exercise, fn)
@@ -64,6 +64,7 @@ def _limited(rejects: Callable, lesson: str, exercise: str, fn, time_limit: floa
         rejected, message = True, f"Timeout: still running after {time_limit:g} s"
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
     return rejected, message.splitlines()[0][:MESSAGE_LENGTH] if message else ""
 
 
