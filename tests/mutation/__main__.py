@@ -57,7 +57,8 @@ def score(lesson_names: list[str], exercise: str | None, processes: int) -> list
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.mutation", description=__doc__.splitlines()[2])
+    parser = argparse.ArgumentParser(prog="python -m tests.mutation", description=__doc__.split("\n\n", 1)[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("lesson", nargs="*", help="lesson folders (or parts of their names); all when none")
     parser.add_argument("--exercise", help="only this exercise")
     parser.add_argument("--survivors", action="store_true",
