@@ -364,3 +364,98 @@ MUTANTS = {
         Mutant(classifier_dW_transposed, says="dW must have W's shape"),
     ],
 }
+
+
+# Classes of mistake only the hidden tests are meant to catch (extreme values, degenerate shapes, graphs).
+
+def mul_divides_the_output(x, y, dout):
+    out = x * y
+    return dout * out / x, dout * out / y          # 0/0 where an input is exactly 0
+
+
+def repeat_squeezed(dY):
+    return np.squeeze(dY.sum(axis=0, keepdims=True))   # loses axes of length 1
+
+
+def sum_tiled(dy, N):
+    return np.tile(dy, (N, 1))                     # right only for a 1-D dy
+
+
+def matmul_in_the_inputs_dtype(X, W, dY):
+    dX, dW = np.zeros_like(X), np.zeros_like(W)    # integer X: integer dX
+    dX[...] = dY @ W.T
+    dW[...] = X.T @ dY
+    return dX, dW
+
+
+def softmax_shifted_by_the_mean(Z, labels):
+    N, shifted = len(Z), Z - Z.mean(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    dZ = np.exp(log_p)
+    dZ[np.arange(N), labels] -= 1
+    return float(-log_p[np.arange(N), labels].mean()), dZ / N
+
+
+def softmax_shifted_by_the_global_max(Z, labels):
+    N, shifted = len(Z), Z - Z.max()
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    dZ = np.exp(log_p)
+    dZ[np.arange(N), labels] -= 1
+    return float(-log_p[np.arange(N), labels].mean()), dZ / N
+
+
+def softmax_shifted_only_when_large(Z, labels):
+    N = len(Z)
+    shifted = Z - Z.max(axis=1, keepdims=True) if Z.max() > 100 else Z
+    p = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    dZ = p.copy()
+    dZ[np.arange(N), labels] -= 1
+    return float(-np.log(p[np.arange(N), labels]).mean()), dZ / N
+
+
+def softmax_log_of_underflowed_p(Z, labels):
+    N, p = len(Z), _stable_p(Z)
+    dZ = p.copy()
+    dZ[np.arange(N), labels] -= 1
+    return float(-np.log(p[np.arange(N), labels]).mean()), dZ / N   # log(0) = -inf below -745
+
+
+def topo_visited_by_label(output):
+    order, seen = [], set()
+
+    def visit(node):
+        if node.label in seen:
+            return
+        seen.add(node.label)
+        for parent in node.parents:
+            visit(parent)
+        order.append(node)
+
+    visit(output)
+    return order
+
+
+def backward_first_gradient_assigned(output, order):
+    output.grad = np.ones_like(output.value)
+    for node in reversed(order):
+        for parent, gradient in zip(node.parents, node.downstream()):
+            if not parent.grad.any():
+                parent.grad = gradient                 # the same array as the child's gradient
+            else:
+                parent.grad += gradient
+
+
+HIDDEN_ONLY = {
+    "mul_backward": [Mutant(mul_divides_the_output, visible=False)],
+    "repeat_backward": [Mutant(repeat_squeezed, visible=False)],
+    "sum_backward": [Mutant(sum_tiled, visible=False)],
+    "matmul_backward": [Mutant(matmul_in_the_inputs_dtype, visible=False)],
+    "softmax_with_loss": [Mutant(softmax_shifted_by_the_mean, visible=False),
+                          Mutant(softmax_shifted_by_the_global_max, says="overflows"),
+                          Mutant(softmax_shifted_only_when_large, visible=False),
+                          Mutant(softmax_log_of_underflowed_p, visible=False)],
+    "topological_order": [Mutant(topo_visited_by_label, visible=False)],
+    "backward_pass": [Mutant(backward_first_gradient_assigned, visible=False)],
+}
+for exercise, extra in HIDDEN_ONLY.items():
+    MUTANTS[exercise] += extra

@@ -180,6 +180,8 @@ def softmax_cases(rng):
 def softmax_visible(rng):
     yield Case("5 examples, 4 classes", (rng.normal(size=(5, 4)), rng.integers(0, 4, size=5)))
     yield Case("scores near ±1000", (np.array([[1000.0, 0.0, -1000.0], [5.0, 1005.0, 0.0]]), np.array([0, 2])))
+    yield Case("rows far apart (one near 0, one near −1000)",
+               (np.array([[1.0, 2.0, 0.5], [-1000.0, -1001.0, -999.0]]), np.array([1, 0])))
 
 
 def _softmax_p(Z, shift):
