@@ -81,6 +81,8 @@ def deliver(name: str, cases_path: str, seconds: float = 60) -> None:
     from IPython import get_ipython
     from IPython.display import publish_display_data
 
+    if type(name) is not str or type(cases_path) is not str:
+        raise TypeError("deliver(name, cases_path, seconds): the name and the path are strings")
     with open(cases_path) as stream:
         cases = json.load(stream)
     procedures = getattr(importlib.import_module(cases["module"]), "PROCEDURES", {})

@@ -4,6 +4,9 @@ import subprocess
 
 import pytest
 
+from helpers.checks import visible
+from helpers.grading import judge, visible_data
+from helpers.grading.visible_data import has_hidden_tests
 from tests.notebooks import (
     COURSE,
     RELEASED,
@@ -77,7 +80,24 @@ def test_released_notebook_hides_solutions_and_hidden_tests(path):
 
 @pytest.mark.parametrize("path", solution_notebooks(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_test_cell_has_points_and_hidden_tests(path):
+    """Each test cell is worth points and is judged: by trusted hidden tests (helpers/grading/hidden_tests/),
+    which its own source does not hold, or, for a lesson not yet converted, by its hidden section."""
     cells = [c for c in read(path).cells if nbgrader(c).get("grade")]
     assert cells and grade_cell_ids(path)
+    lesson = path.parent.name
+    judged = set(judge.plan(lesson)) if has_hidden_tests(lesson) else None
     for cell in cells:
-        assert nbgrader(cell)["points"] > 0 and "### BEGIN HIDDEN TESTS" in cell.source, nbgrader(cell)["grade_id"]
+        grade_id = nbgrader(cell)["grade_id"]
+        assert nbgrader(cell)["points"] > 0, grade_id
+        if judged is None:
+            assert "### BEGIN HIDDEN TESTS" in cell.source, grade_id
+        else:
+            assert grade_id.removeprefix("test_") in judged, f"{grade_id} has no hidden tests"
+            assert "HIDDEN TESTS" not in cell.source, f"{grade_id}: hidden tests belong outside the notebook"
+
+
+@pytest.mark.parametrize("lesson", [p.parent.name for p in solution_notebooks() if has_hidden_tests(p.parent.name)])
+def test_the_visible_checks_data_is_what_the_hidden_tests_make(lesson):
+    stored = visible.path(judge.lesson_module(lesson))
+    assert stored.is_file() and stored.read_bytes() == visible_data.build(lesson), \
+        f"{stored.relative_to(ROOT)} is out of date: run `course release {lesson}` and commit the result"
