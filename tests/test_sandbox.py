@@ -38,14 +38,14 @@ def sandboxed(tmp_path_factory):
         patch.setenv("GRADER_SECRET", "the grader's own variable")
         sandbox.install_kernelspec(root)
 
-        def start(tag: str, number: int = 1):
+        def start(tag: str, number: int = 1, mode: str = ""):
             sockets = root / "sockets" / tag
             sockets.mkdir(mode=0o700)
             uid = sandbox.UID_BASE + number
-            if sandbox.mode() == "root":
+            if (mode or sandbox.mode()) == "root":
                 os.chown(sockets, uid, uid)
             kernel = sandbox.Kernel(tag=tag, uid=uid, helpers=str(helpers), reveal=(str(root / "cases"),),
-                                    sockets=str(sockets), limits=LIMITS.__dict__)
+                                    sockets=str(sockets), limits=LIMITS.__dict__, mode=mode)
             manager = KernelManager(kernel_name=sandbox.KERNEL_NAME, transport="ipc", ip=str(sockets / "k"))
             manager.start_kernel(env={**os.environ, sandbox.CONFIG_VARIABLE: kernel.to_json()})
             client = manager.client()
@@ -112,9 +112,12 @@ print(json.dumps({
 """
 
 
-def test_the_kernel_sees_its_view_and_no_more(sandboxed):
+@pytest.mark.parametrize("mode", ["", "userns"], ids=["as this machine allows", "in a user namespace"])
+def test_the_kernel_sees_its_view_and_no_more(sandboxed, mode):
+    if mode == "userns" and sandbox.mode() == "none":
+        pytest.skip("no user namespaces here")
     start, root = sandboxed
-    _, client = start("probe")
+    _, client = start(f"probe{mode}", mode=mode)
     code = PROBE % {"home": str(Path.home()), "runtime": str(root / "runtime"), "case": str(root / "cases" / "case.json")}
     printed, reply = run(client, code)
     assert reply["status"] == "ok", reply

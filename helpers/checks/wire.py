@@ -115,7 +115,7 @@ def _decode(data, depth: int, budget: _Budget, allow_rng: bool):
     if tag == "$array":
         return _array(payload, budget)
     if tag == "$scalar":
-        if type(payload) is not list or len(payload) != 2 or payload[0] not in DTYPES:
+        if type(payload) is not list or len(payload) != 2 or type(payload[0]) is not str or payload[0] not in DTYPES:
             raise WireError("malformed scalar")
         value = _decode(payload[1], depth + 1, budget, allow_rng)
         if type(value) not in (bool, int, float):
@@ -157,7 +157,8 @@ def _array(payload, budget: _Budget) -> np.ndarray:
     if type(payload) is not list or len(payload) != 3:
         raise WireError("malformed array")
     dtype, shape, data = payload
-    if dtype not in DTYPES or type(shape) is not list or len(shape) > 32 or type(data) is not str:
+    if type(dtype) is not str or dtype not in DTYPES or type(shape) is not list or len(shape) > 32 \
+            or type(data) is not str:
         raise WireError("malformed array")
     if not all(type(n) is int and 0 <= n < 1 << 40 for n in shape):
         raise WireError("malformed array shape")

@@ -29,9 +29,16 @@ class GradingError(Exception):
 
 
 def grade(lesson: str, submissions: Path, out: Path, *, root: Path, jobs: int = 1, student: str | None = None,
-          limits: sandbox.Limits = sandbox.Limits(), pattern: str = DEFAULT_PATTERN) -> list[report.Row]:
-    """Grade every submission of `lesson` (or only `student`'s) into the course folder `out`; return the rows."""
+          limits: sandbox.Limits = sandbox.Limits(), pattern: str = DEFAULT_PATTERN,
+          unsandboxed: bool = False) -> list[report.Row]:
+    """Grade every submission of `lesson` (or only `student`'s) into the course folder `out`; return the rows.
+
+    Refuses, unless `unsandboxed`, where kernels cannot be isolated (not root, no user namespaces)."""
     started = time.perf_counter()
+    if sandbox.mode() == "none" and not unsandboxed:
+        raise GradingError("this machine gives the kernels no sandbox (not root, and no user namespaces): they "
+                           "could read the hidden tests and write the gradebook. Grade as root, or where user "
+                           "namespaces are allowed; --no-sandbox grades anyway (only for submissions you trust)")
     source = root / "solutions"
     notebooks = sorted((source / lesson).glob("*.ipynb"))
     if len(notebooks) != 1:

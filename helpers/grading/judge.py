@@ -28,6 +28,8 @@ from helpers.checks.loops import loop_failure, loops_in
 from helpers.courier import run_case
 from helpers.grading.spec import Case, Exercise
 
+_IPYTHON = TransformerManager()       # IPython's own translation of magics and `!` lines into Python
+
 
 def lesson_module(lesson: str) -> str:
     """"03_backprop_nodes" -> "backprop_nodes": the name of the lesson's check and hidden-test modules."""
@@ -175,23 +177,33 @@ def _check_loops(name: str, functions: dict | None) -> None:
 
 def notebook_functions(sources: list[str]) -> dict[str, tuple[ast.AST, list[str]]]:
     """The functions the code cells define at top level, by name (the last definition wins), with their lines."""
-    transform = TransformerManager().transform_cell
-    functions = {}
+    functions: dict = {}
     for source in sources:
-        try:
-            tree = ast.parse(transform(source))
-        except (SyntaxError, RecursionError, ValueError, MemoryError):
-            continue
-        for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                lines = ast.get_source_segment(transform(source), node) or ""
-                functions[node.name] = (_relined(node), lines.splitlines())
-            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    if isinstance(target, ast.Name):
-                        functions.pop(target.id, None)      # no longer that def
+        for name, definition in _definitions(source):
+            if definition is None:
+                functions.pop(name, None)               # no longer that def
+            else:
+                functions[name] = definition
     return functions
+
+
+@functools.lru_cache(maxsize=4096)        # each exercise's verdict reads the cells before it: parse each once
+def _definitions(source: str) -> tuple:
+    """(name, (tree, lines)) for each top-level def of a cell, and (name, None) for each name it rebinds."""
+    try:
+        python = _IPYTHON.transform_cell(source)
+        tree = ast.parse(python)
+    except (SyntaxError, RecursionError, ValueError, MemoryError):
+        return ()
+    found = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            lines = ast.get_source_segment(python, node) or ""
+            found.append((node.name, (_relined(node), lines.splitlines())))
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            found += [(t.id, None) for t in targets if isinstance(t, ast.Name)]
+    return tuple(found)
 
 
 def _relined(node: ast.AST) -> ast.AST:

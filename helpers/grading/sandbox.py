@@ -20,6 +20,7 @@ The sandbox kernelspec's command is helpers/grading/launcher.py. For each kernel
 from __future__ import annotations
 
 import ctypes
+import functools
 import json
 import os
 import platform
@@ -59,6 +60,7 @@ class Kernel:
     reveal: tuple = ()        # folders shown read-only at their own path (the lesson's cases)
     sockets: str = ""         # the kernel's socket folder (ZeroMQ's ipc transport), shown writable
     limits: dict | None = None
+    mode: str = ""            # "root", "userns" or "none"; by default what this machine allows (`mode()`)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -79,13 +81,14 @@ def mode() -> str:
     return "userns" if _user_namespaces_allowed() else "none"
 
 
+@functools.lru_cache(maxsize=1)
 def _user_namespaces_allowed() -> bool:
-    try:
-        if Path("/proc/sys/kernel/unprivileged_userns_clone").read_text().strip() == "0":
-            return False
-        return int(Path("/proc/sys/user/max_user_namespaces").read_text()) > 0
-    except (OSError, ValueError):
-        return False
+    """Whether this user can make the namespaces a kernel needs: tried in a child process."""
+    child = os.fork()
+    if child == 0:
+        flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+        os._exit(0 if LIBC.unshare(flags) == 0 else 1)
+    return os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) == 0
 
 
 def enforced(how: str | None = None) -> list[str]:
@@ -303,13 +306,13 @@ def build_view(kernel: Kernel, home_uid: int) -> None:
     (root / "dev" / "fd").symlink_to("/proc/self/fd")
     for number, name in enumerate(("stdin", "stdout", "stderr")):
         (root / "dev" / name).symlink_to(f"/proc/self/fd/{number}")
+    _mount("proc", root / "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)   # while the old /proc is in sight
     if PIVOT_ROOT is None:
         raise OSError("pivot_root: unknown system call number on this machine")
     _check(LIBC.syscall(PIVOT_ROOT, os.fsencode(str(root)), os.fsencode(str(root / ".old"))), "pivot_root")
     os.chdir("/")
     _check(LIBC.umount2(b"/.old", MNT_DETACH), "umount the old root")
     os.rmdir("/.old")
-    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     _mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
     home = Path("/tmp/home")
     (home / ".jupyter").mkdir(parents=True)

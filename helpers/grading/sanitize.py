@@ -7,9 +7,13 @@ style sheets) and its embedded images, and dropping every script.
 """
 from __future__ import annotations
 
+import re
+
 import nh3
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import List, Unicode
+
+from helpers.grading.execute import finding
 
 PAGE_TAGS = {"html", "head", "body", "title", "meta", "style", "main", "section"}
 ATTRIBUTES = {"*": {"class", "id", "style", "title", "lang", "dir", "tabindex", "role", "aria-label", "aria-hidden",
@@ -27,6 +31,11 @@ def _links(tag: str, attribute: str, value: str) -> str | None:
         if lowered.startswith(("javascript:", "vbscript:")):
             return None
     return value
+
+
+def _active(html: str) -> bool:
+    """Whether HTML holds a script, an event handler or a javascript: URL."""
+    return re.search(r"<script|\son[a-z]+\s*=|javascript:", html, re.IGNORECASE) is not None
 
 
 def clean_fragment(html: str) -> str:
@@ -51,9 +60,12 @@ class SanitizeNotebook(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         instructor = set(self.instructor_markdown)
-        for cell in nb.cells:
+        for number, cell in enumerate(nb.cells, start=1):
             if cell.cell_type in ("markdown", "raw") and cell.source not in instructor and nh3.is_html(cell.source):
-                cell.source = clean_fragment(cell.source)
+                cleaned = clean_fragment(cell.source)
+                if _active(cell.source) and not _active(cleaned):
+                    finding(resources, f"cell {number}: HTML that could run script (removed)")
+                cell.source = cleaned
             for output in cell.get("outputs", []):
                 data = output.get("data", {})
                 for kind in [k for k in data if "javascript" in k or k in ("image/svg+xml", "text/html",

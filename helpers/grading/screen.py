@@ -34,6 +34,7 @@ DANGEROUS_NAMES = {
     "eval": "runs generated code (eval)", "compile": "compiles generated code", "__import__": "imports by name",
     "get_ipython": "reaches into IPython (get_ipython)", "setattr": "sets attributes by name (setattr)",
     "delattr": "deletes attributes by name (delattr)", "globals": "edits globals()", "vars": "edits vars()",
+    "In": "reads the input history (In)", "Out": "reads the output history (Out)",
 }
 # Attributes no exercise needs, on whatever object.
 DANGEROUS_ATTRIBUTES = {
@@ -44,6 +45,10 @@ DANGEROUS_ATTRIBUTES = {
     "run_line_magic": "runs a magic", "run_cell_magic": "runs a magic", "system_piped": "runs a shell command",
     "setrecursionlimit": "changes limits", "settrace": "traces the interpreter",
     "setprofile": "profiles the interpreter",
+    "register": "registers a hook (IPython's events?)", "input_transformers_post": "transforms IPython's input",
+    "input_transformers_cleanup": "transforms IPython's input", "ast_transformers": "transforms IPython's code",
+    "user_ns": "reaches IPython's namespace", "_getframe": "reads the interpreter's frames",
+    "f_globals": "reads a frame's globals", "__globals__": "reads a function's globals",
 }
 # Attributes that are harmless on the student's own objects (`values.remove(x)`), not on a module.
 MODULE_ATTRIBUTES = {
