@@ -14,7 +14,6 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
-import re
 import shutil
 import sys
 import threading
@@ -152,6 +151,7 @@ def _grade_one(api: NbGraderAPI, run: Run, shard: Path, student: str, tag: str, 
         SandboxedExecute.kill_running()
 
     watchdog = threading.Timer(run.limits.notebook_seconds, expire)
+    SandboxedExecute.failure[:] = []
     watchdog.start()
     try:
         result = api.autograde(run.lesson, student, force=True, create=True)
@@ -193,13 +193,6 @@ def cell_names(gradebook: Gradebook) -> dict[str, str]:
     return dict(gradebook.db.query(BaseCell.id, BaseCell.name))
 
 
-def _why_nbgrader_failed(result: dict) -> str:
-    """What went wrong, from nbgrader's API result (its error field; the last exception line it holds)."""
-    text = (result.get("error") or "").strip().splitlines()
-    lines = [line.strip() for line in text if re.match(r"\s*[\w.]+(Error|Exception|Exit|Interrupt)\b", line)]
-    return (lines or text or ["no message"])[-1][:300]
-
-
 def _outcome(run: Run, shard: Path, student: str, result: dict, expired: bool) -> Outcome:
     outcome = Outcome(student)
     notebooks = sorted((shard / "autograded" / student / run.lesson).glob("*.ipynb"))
@@ -208,14 +201,7 @@ def _outcome(run: Run, shard: Path, student: str, result: dict, expired: bool) -
                                 "was killed")
     if not result["success"] or not notebooks:
         if not expired:
-            error = _why_nbgrader_failed(result)
-            if "DeadKernelError" in (result.get("error") or "") or "died" in error.lower():
-                outcome.problems.append("the kernel died while running (out of memory, os._exit, or a crash)")
-            elif "CellTimeoutError" in (result.get("error") or ""):
-                outcome.problems.append(f"a cell timed out (over {run.limits.cell_seconds} s) and ignored the "
-                                        "interrupt; grading stopped")
-            else:
-                outcome.problems.append(f"nbgrader failed: {error}")
+            outcome.problems += SandboxedExecute.failure or ["nbgrader could not grade it (see the grading log)"]
         return outcome
     outcome.graded = True
     for notebook in notebooks:

@@ -19,6 +19,13 @@ from traitlets import List, Unicode
 STASH = "l2a_skipped_source"
 BUILTINS = set(dir(builtins))
 _IPYTHON = TransformerManager()          # IPython's own translation of magics and `!` lines into Python
+LARGE = 100_000                          # characters: IPython's translation of a cell takes seconds beyond this
+
+
+def python_of(source: str) -> str:
+    """A cell's source as Python, magics and `!` lines translated as IPython does; a cell too large for
+    that to be quick is taken as it is (a huge cell is unusual, and its magics, if any, cost it nothing more)."""
+    return source if len(source) > LARGE else _IPYTHON.transform_cell(source)
 
 
 @functools.lru_cache(maxsize=4096)          # a class shares the instructor's cells: each is parsed once
@@ -28,7 +35,7 @@ def _names(source: str) -> tuple[frozenset[str], frozenset[str]]:
     Names local to a function (its parameters and what it assigns) are not global reads.
     """
     try:
-        tree = ast.parse(_IPYTHON.transform_cell(source))
+        tree = ast.parse(python_of(source))
     except (SyntaxError, RecursionError, MemoryError, ValueError):     # it fails when run, not here
         return frozenset(), frozenset()
     reads: set[str] = set()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
@@ -33,6 +34,7 @@ class SandboxedExecute(Execute):
     """nbgrader's Execute, on the sandbox kernel named by $L2A_SANDBOX."""
 
     running: list = []          # the kernel manager of the notebook being executed in this process
+    failure: list = []          # why the last execution in this process failed, in words (empty: it did not)
 
     max_output_bytes = Integer(64 << 20, help="Outputs of a whole notebook beyond this many bytes are dropped.").tag(
         config=True)
@@ -54,7 +56,19 @@ class SandboxedExecute(Execute):
 
     def preprocess(self, nb, resources, *args, **kwargs):
         self.output_bytes = 0
-        nb, resources = super().preprocess(nb, resources, *args, **kwargs)
+        SandboxedExecute.failure[:] = []
+        try:
+            nb, resources = super().preprocess(nb, resources, *args, **kwargs)
+        except DeadKernelError:
+            SandboxedExecute.failure[:] = ["the kernel died while running (out of memory, os._exit, or a crash)"]
+            raise
+        except CellTimeoutError:
+            SandboxedExecute.failure[:] = [f"a cell timed out (over {self.timeout} s) and ignored the interrupt; "
+                                           "grading stopped"]
+            raise
+        except Exception as error:
+            SandboxedExecute.failure[:] = [f"running the notebook failed: {type(error).__name__}: {str(error)[:200]}"]
+            raise
         if self.output_bytes > self.max_output_bytes:
             finding(resources, f"the notebook printed more than {self.max_output_bytes >> 20} MB; the rest was dropped")
         return nb, resources

@@ -19,16 +19,15 @@ from dataclasses import dataclass
 from types import ModuleType
 
 import numpy as np
-from IPython.core.inputtransformer2 import TransformerManager
 
 from helpers.checks import wire
 from helpers.checks.answers import Answer, answer_from
 from helpers.checks.core import CheckFailed
 from helpers.checks.loops import loop_failure, loops_in
 from helpers.courier import run_case
+from helpers.grading.cells import python_of
 from helpers.grading.spec import Case, Exercise
 
-_IPYTHON = TransformerManager()       # IPython's own translation of magics and `!` lines into Python
 
 
 def lesson_module(lesson: str) -> str:
@@ -191,7 +190,7 @@ def notebook_functions(sources: list[str]) -> dict[str, tuple[ast.AST, list[str]
 def _definitions(source: str) -> tuple:
     """(name, (tree, lines)) for each top-level def of a cell, and (name, None) for each name it rebinds."""
     try:
-        python = _IPYTHON.transform_cell(source)
+        python = python_of(source)
         tree = ast.parse(python)
     except (SyntaxError, RecursionError, ValueError, MemoryError):
         return ()

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from IPython.core.inputtransformer2 import TransformerManager
+
+from helpers.grading.cells import python_of
 
 # Kinds of problem, as grades.csv reports them.
 INVALID = "invalid notebook"
@@ -141,12 +142,11 @@ def _check_cells(notebook, released, other_lessons: dict[str, set[str]], found: 
 def _scan_code(notebook, released, found: Screening) -> None:
     """Read every code cell the student wrote or changed; report what could cheat the grader."""
     instructor = {c.source for c in released.cells if c.cell_type == "code"}
-    transform = TransformerManager().transform_cell
     for number, cell in enumerate(notebook.cells, start=1):
         if cell.cell_type != "code" or cell.source in instructor or not cell.source.strip():
             continue
         try:
-            python = transform(cell.source)
+            python = python_of(cell.source)
             if python != cell.source and ("get_ipython().system" in python or "run_cell_magic" in python):
                 found.add(SUSPICIOUS, f"cell {number}: a shell escape or cell magic")
             hits = _suspicious(ast.parse(python))
