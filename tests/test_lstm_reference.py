@@ -207,8 +207,10 @@ def test_train_recall_learns_a_short_task_with_a_tiny_rnn():
         rng = np.random.default_rng(0)
         params = [rng.normal(scale=0.3, size=(8, 16)), rng.normal(scale=0.25, size=(16, 16)), np.zeros(16)]
         readout = memory_task.new_readout(16, 4, rng)
-        result = memory_task.train_recall(run_with(memory), params, readout, clip, T=3, steps=150, seed=0)
-        assert result["loss"].shape == (150,) and (result["grad_norms"] > 0).all()
+        calls = []
+        result = memory_task.train_recall(run_with(memory), params, readout, clip, T=3, steps=150, seed=0,
+                                          on_step=calls.append)
+        assert result["loss"].shape == (150,) and (result["grad_norms"] > 0).all() and calls == list(range(150))
         accuracy[memory] = result["accuracy"]
     assert accuracy[True] > 0.9 and accuracy[False] < 0.4
 
