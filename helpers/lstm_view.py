@@ -1,4 +1,5 @@
-"""Lesson 5's pictures: how far gradients travel back in time, accuracy against T, gates over time.
+"""Lesson 5's pictures: how far gradients travel back in time, accuracy against T over seeds, gates over
+time, an RNN while it trains, and a language model's loss and perplexity.
 
 The gradient-norm functions take the student's step functions as arguments, so the figures show
 what the student's own code computes:
