@@ -1,4 +1,5 @@
-"""Lesson 5's pictures: how far gradients travel back in time, accuracy against T, gates over time.
+"""Lesson 5's pictures: how far gradients travel back in time, accuracy against T over seeds, gates over
+time, an RNN while it trains, and a language model's loss and perplexity.
 
 The gradient-norm functions take the student's step functions as arguments, so the figures show
 what the student's own code computes:
@@ -15,6 +16,7 @@ from typing import Callable
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from helpers.lstm import GATES
 
@@ -109,16 +111,79 @@ def gradient_explorer(rnn_step: Callable, rnn_step_backward: Callable, lstm_step
     )
 
 
-def plot_accuracy(lengths: list[int], accuracy: dict[str, list[float]], chance: float) -> plt.Axes:
-    """Test accuracy of each model against the sequence length T, with the chance level."""
+def plot_accuracy(lengths: list[int], accuracy: dict[str, np.ndarray], chance: float) -> plt.Axes:
+    """Test accuracy against the sequence length T: one marker per training run, a line through the medians.
+
+    accuracy: {label: (len(lengths), runs) array}; each label gets its own marker, offset a little
+    sideways so that runs with equal accuracy stay visible.
+    """
     _, ax = plt.subplots(figsize=(7, 4))
-    for label, values in accuracy.items():
-        ax.plot(lengths, values, "o-", label=label)
-    ax.axhline(chance, color="k", ls="--", label="guessing")
+    positions = np.arange(len(lengths))
+    for k, (label, values) in enumerate(accuracy.items()):
+        values = np.asarray(values)
+        runs = values.shape[1]
+        offset = (k - (len(accuracy) - 1) / 2) * 0.18 + np.linspace(-0.05, 0.05, runs)
+        marker = "os^D"[k % 4]
+        line, = ax.plot(positions, np.median(values, axis=1), marker=marker, ls="-" if k % 2 == 0 else "--",
+                        label=f"{label}: median of {runs} runs")
+        ax.scatter((positions[:, None] + offset).ravel(), values.ravel(), marker=marker, s=18,
+                   facecolors="none", edgecolors=line.get_color(), alpha=0.8, label=f"{label}: each run")
+    ax.axhline(chance, color="k", ls=":", label="guessing")
+    ax.set_xticks(positions, [str(T) for T in lengths])
     ax.set(xlabel="sequence length T", ylabel="test accuracy", ylim=(0, 1.05),
            title="Recall the first symbol after T steps")
-    ax.legend()
+    ax.legend(fontsize=8, loc="lower left")
     return ax
+
+
+def plot_learning_window(updates: np.ndarray, loss: np.ndarray, radius: np.ndarray,
+                         influence: dict[str, np.ndarray]) -> plt.Figure:
+    """Three panels over an RNN's training: the loss of every update (N,), then, measured after each of
+    `updates`, the spectral radius of W_h and each influence curve {label: values} on a log scale."""
+    fig, (top, middle, bottom) = plt.subplots(3, 1, figsize=(7, 7), sharex=True)
+    top.plot(np.arange(1, len(loss) + 1), loss)
+    top.set(ylabel="training loss", title="The RNN of section 8 while it trains")
+    middle.plot(updates, radius, marker=".")
+    middle.axhline(1.0, color="k", ls=":", label="the edge of section 4")
+    middle.set(ylabel="spectral radius", title="The largest |eigenvalue| of W_h")
+    middle.legend(fontsize=8)
+    for k, (label, values) in enumerate(influence.items()):
+        bottom.semilogy(updates, np.maximum(values, 1e-300), marker=".", ls="-" if k == 0 else "--", label=label)
+    bottom.set(xlabel="update", ylabel="‖∂ score / ∂x_t‖ (log scale)",
+               title="How much the first and the last input can change the answer")
+    bottom.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_language_model(histories: dict[str, dict], baselines: dict[str, float], smooth: int = 25) -> plt.Figure:
+    """Training loss (running mean over `smooth` updates) and held-out perplexity against the update.
+
+    histories: {label: the dict returned by helpers.language_model.train}; baselines: {label: perplexity},
+    drawn as dotted horizontal lines on the perplexity panel.
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    styles = ["-", "--", "-.", ":"]
+    for k, (label, history) in enumerate(histories.items()):
+        loss = np.asarray(history["loss"])
+        window = min(smooth, len(loss))
+        running = np.convolve(loss, np.ones(window) / window, mode="valid")
+        left.plot(np.arange(window, len(loss) + 1), running, ls=styles[k % 4], label=label)
+        right.plot(history["valid_steps"], np.exp(history["valid_loss"]), ls=styles[k % 4], marker="o",
+                   markersize=3, label=label)
+    for k, (label, value) in enumerate(baselines.items()):
+        right.axhline(value, color="k", ls=":", lw=1)
+        right.annotate(f"{label}: {value:.1f}", (0, value), xytext=(4, 3), textcoords="offset points",
+                       fontsize=8)
+    left.set(xlabel="update", ylabel="cross-entropy (nats per character)",
+             title=f"Training loss (running mean over {smooth} updates)")
+    right.set(xlabel="update", ylabel="perplexity (log scale)", yscale="log", title="Held-out perplexity")
+    right.set_yticks([4, 5, 6, 8, 10, 15, 20, 30], ["4", "5", "6", "8", "10", "15", "20", "30"])
+    right.yaxis.set_minor_formatter(NullFormatter())
+    left.legend(fontsize=8)
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
 
 
 def plot_gates(gates: dict[str, np.ndarray], cells: np.ndarray, tokens: list[str],

@@ -14,6 +14,9 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
+from tqdm.auto import tqdm
+
+from helpers.adam import Adam
 
 Run = Callable[[list[np.ndarray], np.ndarray], tuple[np.ndarray, Callable[[np.ndarray], list[np.ndarray]]]]
 Clip = Callable[[list[np.ndarray], float], tuple[list[np.ndarray], float]]
@@ -42,25 +45,6 @@ def softmax_cross_entropy(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.
     return float(-log_p[np.arange(N), y].mean()), grad / N
 
 
-class Adam:
-    """Adam (Kingma & Ba, 2015) over a list of arrays, updated in place."""
-
-    def __init__(self, params: list[np.ndarray], lr: float = 1e-2, beta1: float = 0.9,
-                 beta2: float = 0.999, eps: float = 1e-8) -> None:
-        self.params, self.lr, self.beta1, self.beta2, self.eps = params, lr, beta1, beta2, eps
-        self.m = [np.zeros_like(p) for p in params]
-        self.v = [np.zeros_like(p) for p in params]
-        self.t = 0
-
-    def step(self, grads: list[np.ndarray]) -> None:
-        self.t += 1
-        correction = np.sqrt(1 - self.beta2 ** self.t) / (1 - self.beta1 ** self.t)
-        for p, g, m, v in zip(self.params, grads, self.m, self.v):
-            m += (1 - self.beta1) * (g - m)
-            v += (1 - self.beta2) * (g * g - v)
-            p -= self.lr * correction * m / (np.sqrt(v) + self.eps)
-
-
 def predict(run: Run, params: list[np.ndarray], readout: list[np.ndarray], xs: np.ndarray) -> np.ndarray:
     """Predicted labels (N,) of sequences xs: (N, T, V) from the last hidden state."""
     hs, _ = run(params, xs)
@@ -75,19 +59,20 @@ def new_readout(H: int, K: int, rng: np.random.Generator) -> list[np.ndarray]:
 
 def train_recall(run: Run, params: list[np.ndarray], readout: list[np.ndarray], clip: Clip, T: int, *,
                  steps: int = 200, batch: int = 32, lr: float = 2e-2, max_norm: float = 1.0, M: int = 4,
-                 seed: int = 0) -> dict:
+                 seed: int = 0, desc: str | None = None, on_step: Callable[[int], None] | None = None) -> dict:
     """Train `run`'s params and the read-out [V: (H, K), c: (K,)] (both updated in place) on the recall
     task of length T, with K = the read-out's number of classes.
 
     Every step draws a fresh batch, clips the gradients of all parameters together with
     `clip(grads, max_norm)` and takes an Adam step. Returns a dict with the per-step "loss" and
     "grad_norms" (before clipping), and the "accuracy" on 512 fresh sequences.
+    desc: show a progress bar with this label. on_step(k): called after update k = 0 … steps − 1.
     """
     rng = np.random.default_rng(seed)
     K = readout[0].shape[1]
     optimiser = Adam(params + readout, lr=lr)
     losses, norms = [], []
-    for _ in range(steps):
+    for k in tqdm(range(steps), desc=desc, disable=desc is None):
         xs, y = recall_batch(rng, batch, T, K, M)
         hs, backward = run(params, xs)
         loss, dscores = softmax_cross_entropy(hs[:, -1] @ readout[0] + readout[1], y)
@@ -98,6 +83,8 @@ def train_recall(run: Run, params: list[np.ndarray], readout: list[np.ndarray], 
         optimiser.step(grads)
         losses.append(loss)
         norms.append(norm)
+        if on_step is not None:
+            on_step(k)
     xs, y = recall_batch(rng, 512, T, K, M)
     accuracy = float((predict(run, params, readout, xs) == y).mean())
     return {"loss": np.array(losses), "accuracy": accuracy, "grad_norms": np.array(norms)}

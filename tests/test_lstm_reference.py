@@ -1,4 +1,5 @@
-"""The reference LSTM layer (helpers/lstm.py), the recall task and lesson 5's gradient-norm helpers."""
+"""The reference LSTM layer (helpers/lstm.py), the fast one (helpers/lstm_fast.py), the recall task and
+lesson 5's gradient-norm helpers."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import lstm, lstm_view, memory_task
+from helpers import lstm, lstm_fast, lstm_view, memory_task
 from helpers.gradcheck import numerical_gradient, relative_error
 
 
@@ -38,9 +39,13 @@ def _case(seed, N=3, T=5, D=4, H=3):
     return rng, rng.normal(size=(N, T, D)), rng.normal(size=(N, H)), rng.normal(size=(N, H)), W, b
 
 
-def test_forward_matches_the_equations_gate_by_gate():
+LAYERS = pytest.mark.parametrize("layer", [lstm.LSTMLayer, lstm_fast.LSTMLayer], ids=["reference", "fast"])
+
+
+@LAYERS
+def test_forward_matches_the_equations_gate_by_gate(layer):
     _, xs, h0, c0, W, b = _case(0)
-    layer = lstm.LSTMLayer(W, b, dtype=np.float64)
+    layer = layer(W, b, dtype=np.float64)
     hs_want, cs_want = _plain_lstm(xs, h0, c0, W, b)
     np.testing.assert_allclose(layer.forward(xs, h0, c0), hs_want, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(layer.cells(), cs_want, rtol=1e-12, atol=1e-12)
@@ -48,38 +53,68 @@ def test_forward_matches_the_equations_gate_by_gate():
     assert set(gates) == set(lstm.GATES) and all(g.shape == hs_want.shape for g in gates.values())
 
 
+@LAYERS
 @pytest.mark.parametrize("name", ["xs", "h0", "c0", "W", "b"])
-def test_backward_agrees_with_central_differences(name):
+def test_backward_agrees_with_central_differences(layer, name):
     rng, xs, h0, c0, W, b = _case(1)
     dhs, dh_last, dc_last = rng.normal(size=(3, 5, 3)), rng.normal(size=(3, 3)), rng.normal(size=(3, 3))
     inputs = {"xs": xs, "h0": h0, "c0": c0, "W": W, "b": b}
 
     def loss(value):
         args = dict(inputs, **{name: value})
-        layer = lstm.LSTMLayer(args["W"], args["b"], dtype=np.float64)
-        hs = layer.forward(args["xs"], args["h0"], args["c0"])
-        return np.sum(dhs * hs) + np.sum(dh_last * hs[:, -1]) + np.sum(dc_last * layer.cells()[:, -1])
+        run = layer(args["W"], args["b"], dtype=np.float64)
+        hs = run.forward(args["xs"], args["h0"], args["c0"])
+        return np.sum(dhs * hs) + np.sum(dh_last * hs[:, -1]) + np.sum(dc_last * run.cells()[:, -1])
 
-    layer = lstm.LSTMLayer(W, b, dtype=np.float64)
-    layer.forward(xs, h0, c0)
-    grads = dict(zip(["xs", "h0", "c0", "W", "b"], layer.backward(dhs, dh_last, dc_last)))
-    # 1e-5, not 1e-7: the layer computes tanh as 2σ(2x) − 1, which rounds a little worse near 0;
-    # a wrong term in the backward pass gives errors of order 1e-2 or more.
+    run = layer(W, b, dtype=np.float64)
+    run.forward(xs, h0, c0)
+    grads = dict(zip(["xs", "h0", "c0", "W", "b"], run.backward(dhs, dh_last, dc_last)))
+    # central differences are good to about 1e-6 here; a wrong term gives errors of order 1e-2 or more
     assert relative_error(grads[name], numerical_gradient(loss, inputs[name])) < 1e-5
 
 
-def test_float32_layer_agrees_with_float64():
+def test_fast_layer_agrees_with_the_reference():
+    rng, xs, h0, c0, W, b = _case(5, N=4, T=9, D=5, H=6)
+    dhs, dh_last, dc_last = rng.normal(size=(4, 9, 6)), rng.normal(size=(4, 6)), rng.normal(size=(4, 6))
+    results = []
+    for layer in (lstm.LSTMLayer(W, b, dtype=np.float64), lstm_fast.LSTMLayer(W, b, dtype=np.float64)):
+        hs = layer.forward(xs, h0, c0)
+        gates = layer.gates()
+        results.append([hs, layer.cells(), *(gates[name] for name in lstm.GATES), *layer.backward(dhs, dh_last, dc_last)])
+    for reference, fast in zip(*results):
+        np.testing.assert_allclose(fast, reference, rtol=1e-10, atol=1e-12)
+
+
+@LAYERS
+def test_float32_layer_agrees_with_float64(layer):
     rng, xs, h0, c0, W, b = _case(2, N=4, T=12, D=6, H=8)
     dhs = rng.normal(size=(4, 12, 8))
     results = []
     for dtype in (np.float32, np.float64):
-        layer = lstm.LSTMLayer(W, b, dtype=dtype)
-        hs = layer.forward(xs, h0, c0)
+        run = layer(W, b, dtype=dtype)
+        hs = run.forward(xs, h0, c0)
         assert hs.dtype == dtype
-        results.append([hs, *layer.backward(dhs)])
+        results.append([hs, *run.backward(dhs)])
     for single, double in zip(*results):
         assert single.dtype == np.float32
         np.testing.assert_allclose(single, double, rtol=1e-3, atol=1e-4)
+
+
+@LAYERS
+def test_bad_shapes_name_the_argument(layer):
+    _, xs, h0, c0, W, b = _case(6)                  # N=3, T=5, D=4, H=3
+    with pytest.raises(ValueError, match=r"W: expected shape \(D \+ H, 4H\)"):
+        layer(W[:, :10], b)
+    with pytest.raises(ValueError, match=r"b: expected shape \(12,\), got \(11,\)"):
+        layer(W, b[:11])
+    run = layer(W, b)
+    with pytest.raises(ValueError, match=r"xs: expected shape \(3, ·, 4\), got \(3, 5, 2\)"):
+        run.forward(xs[:, :, :2])
+    with pytest.raises(ValueError, match=r"c0: expected shape \(3, 3\), got \(2, 3\)"):
+        run.forward(xs, h0, c0[:2])
+    run.forward(xs, h0, c0)
+    with pytest.raises(ValueError, match=r"dhs: expected shape \(3, 5, 3\), got \(3, 4, 3\)"):
+        run.backward(np.zeros((3, 4, 3)))
 
 
 def test_init_params_sets_only_the_forget_bias():
@@ -100,7 +135,8 @@ def test_to_torch_order_reorders_gates_and_transposes():
     np.testing.assert_array_equal(bias, np.r_[b[H:2 * H], b[:H], b[2 * H:]])
 
 
-def test_reference_matches_torch():
+@LAYERS
+def test_layer_matches_torch(layer):
     torch = pytest.importorskip("torch")
     _, xs, h0, c0, W, b = _case(3, N=2, T=6, D=4, H=5)
     net = torch.nn.LSTM(4, 5, batch_first=True).double()
@@ -111,8 +147,8 @@ def test_reference_matches_torch():
         net.bias_ih_l0.copy_(torch.from_numpy(bias))
         net.bias_hh_l0.zero_()
     out, _ = net(torch.from_numpy(xs), (torch.from_numpy(h0)[None], torch.from_numpy(c0)[None]))
-    layer = lstm.LSTMLayer(W, b, dtype=np.float64)
-    np.testing.assert_allclose(layer.forward(xs, h0, c0), out.detach().numpy(), rtol=1e-10, atol=1e-12)
+    run = layer(W, b, dtype=np.float64)
+    np.testing.assert_allclose(run.forward(xs, h0, c0), out.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
 @settings(max_examples=30, deadline=None)
@@ -171,8 +207,10 @@ def test_train_recall_learns_a_short_task_with_a_tiny_rnn():
         rng = np.random.default_rng(0)
         params = [rng.normal(scale=0.3, size=(8, 16)), rng.normal(scale=0.25, size=(16, 16)), np.zeros(16)]
         readout = memory_task.new_readout(16, 4, rng)
-        result = memory_task.train_recall(run_with(memory), params, readout, clip, T=3, steps=150, seed=0)
-        assert result["loss"].shape == (150,) and (result["grad_norms"] > 0).all()
+        calls = []
+        result = memory_task.train_recall(run_with(memory), params, readout, clip, T=3, steps=150, seed=0,
+                                          on_step=calls.append)
+        assert result["loss"].shape == (150,) and (result["grad_norms"] > 0).all() and calls == list(range(150))
         accuracy[memory] = result["accuracy"]
     assert accuracy[True] > 0.9 and accuracy[False] < 0.4
 
