@@ -17,6 +17,7 @@ import os
 import shutil
 import sys
 import threading
+import time
 import traceback
 import warnings
 from dataclasses import dataclass, field
@@ -153,10 +154,12 @@ def _grade_one(api: NbGraderAPI, run: Run, shard: Path, student: str, tag: str, 
     watchdog = threading.Timer(run.limits.notebook_seconds, expire)
     SandboxedExecute.failure[:] = []
     watchdog.start()
+    started = time.perf_counter()
     try:
         result = api.autograde(run.lesson, student, force=True, create=True)
     finally:
         watchdog.cancel()
+    graded = time.perf_counter()
     outcome = _outcome(run, shard, student, result, expired.is_set())
     if outcome.graded:
         _read_grades(shard, run.lesson, outcome)
@@ -164,6 +167,8 @@ def _grade_one(api: NbGraderAPI, run: Run, shard: Path, student: str, tag: str, 
         feedback = api.generate_feedback(run.lesson, student, force=True)
         if not feedback["success"] or not any((shard / "feedback" / student / run.lesson).glob("*.html")):
             outcome.problems.append("feedback could not be generated (see the grading log)")
+    logging.getLogger(__name__).info("%s: autograde %.1f s, feedback %.1f s", student, graded - started,
+                                     time.perf_counter() - graded)
     return outcome
 
 
@@ -227,7 +232,9 @@ def _worker(run, number, shard, students, config, log_file, channel) -> None:
     os.dup2(descriptor, 1)
     os.dup2(descriptor, 2)
     sys.stdout = sys.stderr = open(descriptor, "w", buffering=1)
-    logging.basicConfig(stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s: %(message)s", force=True)
+    logging.basicConfig(stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s: %(message)s", force=True,
+                        level=logging.INFO)
+    warnings.simplefilter("ignore", SAWarning)             # nbgrader's own autoflush warnings, every notebook
     try:
         grade_shard(run, number, shard, students, config, lambda outcome: channel.send(("graded", outcome)))
         channel.send(("finished", shard.name))
