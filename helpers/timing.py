@@ -16,7 +16,9 @@ from typing import Any
 
 import numpy as np
 
-BATCH_SECONDS = 5e-5  # timed batches this short (one call, if a call is longer): a busy machine slows many, rarely all
+# Calls are timed in batches this short (one call each, if a call takes longer): other programs on a busy
+# machine slow many batches down, rarely all of them.
+BATCH_SECONDS = 5e-5
 
 
 def python_loops(X: list[list[float]], W: list[list[float]]) -> list[list[float]]:
@@ -122,9 +124,10 @@ def gflops(N: int, K: int, H: int, seconds: float) -> float:
 
 
 def matmul_peak_gflops(n: int = 1024) -> float:
-    """This machine's GFLOP/s on a large square float64 matrix product, the best of several: the practical ceiling.
+    """This machine's GFLOP/s on a large square float64 matrix product, the best of several calls.
 
-    A shared machine can make even the best of several come out low: compare it with the rates you plot.
+    That is the practical ceiling; but a busy machine can hold even the best of several back, so a lesson
+    that plots other rates takes the larger of this and the best rate it plots.
     """
     rng = np.random.default_rng(0)
     A, B = rng.normal(size=(n, n)), rng.normal(size=(n, n))
