@@ -43,7 +43,6 @@ SCREENSHOTS = ROOT / "tests" / "screenshots"
 LESSONS = [path.parent.name for path in solution_notebooks()]
 LESSON_1 = "notebooks/01_matrix_vs_loop/matrix_vs_loop.ipynb"
 PROBLEMS = ("No nbgrader_config.py", "Unwritable", "Permission denied")
-LOADS_UNWRITTEN = "%load_ext helpers.unwritten"  # a lesson whose demos name an unwritten exercise in one line
 MAKES_A_WIDGET = re.compile(r"(explorer|stepper)\(.*\)\s*$")  # helpers' widget factories, called last in a cell
 
 
@@ -136,22 +135,14 @@ def _assert_it_renders(path: str, page: Page, views: list[CellView]) -> None:
     assert pop_ups(page) == []
 
 
-def _says_in_one_line_which_exercise(error: str) -> bool:
-    """helpers.unwritten's message for a demo that calls an unwritten exercise: one line, naming it."""
-    return "is not written yet" in error and "\n" not in error.strip()
-
-
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_released_notebook_fails_only_in_its_exercises(lesson, notebook_page):
     path, page, views = _run_whole_notebook("notebooks", lesson, notebook_page)
     cells = read(ROOT / path).cells
-    one_line = any(LOADS_UNWRITTEN in cell.source for cell in cells if cell.cell_type == "code")
     for number, (cell, view) in enumerate(zip(cells, views)):
         where = f"{path} cell {number}: {cell.source[:50]!r}"
         if nbgrader(cell).get("grade"):
             assert view.errors and all("is not written yet" in error for error in view.errors), where
-        elif "uses-exercises" in cell.metadata.get("tags", []) and one_line:
-            assert all(_says_in_one_line_which_exercise(error) for error in view.errors), (where, view.errors)
         elif "uses-exercises" in cell.metadata.get("tags", []):
             assert all("NotImplementedError" in error for error in view.errors), (where, view.errors)
         else:
