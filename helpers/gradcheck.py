@@ -32,7 +32,13 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
 
 
 def relative_error(a: np.ndarray, b: np.ndarray) -> float:
-    """max |a − b| / max(|a| + |b|): about 1e-7 or less for a correct gradient checked in float64."""
+    """The largest entry-by-entry relative difference, max_i |a_i − b_i| / (|a_i| + |b_i|).
+
+    A denominator below 1e-12 counts as 1e-12, so entries that are both zero agree. Taken entry by entry,
+    it does not depend on the gradient's overall size; but an entry far smaller than the others carries
+    the same absolute rounding error, so it can raise the maximum. For a correct gradient checked in
+    float64 with central differences it is typically 1e-7 or less; 1e-3 or more almost always means a bug.
+    """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     scale = np.maximum(np.abs(a) + np.abs(b), 1e-12)
     return float(np.max(np.abs(a - b) / scale)) if a.size else 0.0

@@ -1,9 +1,14 @@
 """Figures the notebooks share, drawn with matplotlib only."""
 from __future__ import annotations
 
+from itertools import cycle
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
+
+
+LINE_STYLES = ["o-", "s--", "^-.", "D:", "v-"]  # marker and dash tell the lines apart without colour
 
 
 def plot_timings(sizes: list[int], times: dict[str, list[float | None]], flops_per_n: float,
@@ -14,15 +19,35 @@ def plot_timings(sizes: list[int], times: dict[str, list[float | None]], flops_p
     flops_per_n: floating-point operations per window (2·K·H).
     """
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    for name, secs in times.items():
+    for (name, secs), style in zip(times.items(), cycle(LINE_STYLES)):
         pts = [(n, s) for n, s in zip(sizes, secs, strict=True) if s is not None]
         n, s = np.array(pts).T
-        left.loglog(n, s, "o-", label=name)
-        right.semilogx(n, flops_per_n * n / s / 1e9, "o-", label=name)
+        left.loglog(n, s, style, label=name)
+        right.semilogx(n, flops_per_n * n / s / 1e9, style, label=name)
     right.axhline(peak_gflops, color="k", ls="--", label=f"measured peak {peak_gflops:.0f} GFLOP/s")
     left.set(xlabel="N (windows)", ylabel="seconds per call", title="Time to score N windows")
     right.set(xlabel="N (windows)", ylabel="GFLOP/s", yscale="log", title="Work done per second")
     left.legend()
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_time_and_memory(sizes: list[int], seconds: dict[str, list[float | None]],
+                         memory: dict[str, list[int | None]], size_label: str = "N") -> plt.Figure:
+    """Left: seconds per call against size; right: the most memory one call held. Both log-log.
+
+    seconds, memory: function name -> value at each size (None where not measured), in seconds and bytes.
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for (name, secs), style in zip(seconds.items(), cycle(LINE_STYLES)):
+        for ax, values, scale in [(left, secs, 1.0), (right, memory[name], 1e-6)]:
+            pts = [(n, v * scale) for n, v in zip(sizes, values, strict=True) if v is not None]
+            if pts:
+                ax.loglog(*np.array(pts).T, style, label=name)
+    left.set(xlabel=size_label, ylabel="seconds per call", title="Time of one call")
+    right.set(xlabel=size_label, ylabel="MB (peak during one call)", title="Memory one call needs")
+    left.legend(fontsize=8)
     right.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -105,3 +105,10 @@ def test_every_named_layout_mistake_is_proven_caught_by_a_mutant():
     says = [mutant.says for mutants in MUTANTS.values() for mutant in mutants]
     for phrase in named:
         assert any(phrase in said for said in says), f"no mutant proves the check says {phrase!r}"
+
+
+def test_relative_error_is_taken_entry_by_entry_as_its_docstring_says():
+    from helpers.gradcheck import relative_error
+    a, b = np.array([1.0, 1e-6, 0.0]), np.array([1.0, 2e-6, 0.0])
+    assert relative_error(a, b) == pytest.approx(1 / 3), "entry 1: |1e-6 − 2e-6| / (1e-6 + 2e-6)"
+    assert relative_error(np.zeros(3), np.zeros(3)) == 0.0, "two zeros agree"

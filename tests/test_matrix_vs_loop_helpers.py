@@ -70,3 +70,52 @@ def test_timing_explorer_retimes_at_the_chosen_size_when_the_button_is_pressed(m
     slider.value = 16
     button.click()
     assert asked == [(16, 8, 4)]
+
+
+def test_ratios_sizes_and_durations_are_printed_to_two_significant_digits():
+    assert [timing.format_ratio(r) for r in [0.0432, 8.14, 9.96, 123.4, 1234]] == \
+        ["0.043×", "8.1×", "10×", "120×", "1,200×"]
+    assert [timing.format_bytes(b) for b in [950, 999.6, 3712, 2.1e8, 6.4e10]] == \
+        ["950 B", "1 KB", "3.7 KB", "210 MB", "64 GB"]
+    assert [timing.format_seconds(s) for s in [4.1e-6, 999e-6, 0.35, 12.3]] == ["4.1 µs", "1 ms", "350 ms", "12 s"]
+
+
+def test_ratio_table_divides_by_the_base_measured_at_the_same_size_and_marks_what_was_not_measured():
+    lines = timing.ratio_table([16, 64], {"slow": [1e-3, None], "base": [1e-5, 2e-5]}, base="base").splitlines()
+    assert lines[0].split() == ["N", "slow", "base"]
+    assert lines[1].split() == ["16", "100×", "1×"] and lines[2].split() == ["64", "-", "1×"]
+
+
+def test_peak_bytes_counts_the_arrays_a_call_makes_and_nothing_before_it():
+    before = np.ones(1_000_000)
+    used = timing.peak_bytes(lambda: np.ones(2_000_000).sum())
+    assert 16_000_000 <= used < 16_100_000
+    assert timing.peak_bytes(lambda: before.sum()) < 10_000
+
+
+def test_measured_call_returns_the_result_with_its_time_and_memory():
+    result, seconds, used = timing.measured_call(np.ones, 1000)
+    assert result.shape == (1000,) and seconds > 0 and used >= 8000
+
+
+def test_seconds_per_call_keeps_the_quickest_of_many_batches():
+    calls = []
+    assert timing.seconds_per_call(lambda: calls.append(1)) > 0
+    assert len(calls) > 1000, "a cheap call is timed in many batches, not a few long ones"
+
+
+def test_grading_is_told_by_nbgrader_execution(monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    assert not timing.grading()
+    monkeypatch.setenv("NBGRADER_EXECUTION", "validate")
+    assert timing.grading()
+
+
+def test_plot_time_and_memory_draws_each_function_where_it_was_measured():
+    fig = plotting.plot_time_and_memory([16, 32], {"a": [1e-3, None], "b": [1e-4, 2e-4]},
+                                        {"a": [100, None], "b": [10, 20]})
+    left, right = fig.axes
+    assert [line.get_label() for line in left.lines] == ["a", "b"]
+    assert len(left.lines[0].get_xdata()) == 1 and np.allclose(right.lines[1].get_ydata(), [1e-5, 2e-5])
+    assert {line.get_linestyle() for line in left.lines} == {"-", "--"}, "lines differ without colour"
+    plotting.plt.close(fig)

@@ -11,6 +11,7 @@ same in every check, so a student learns to recognise them:
 
 Conventions, as in the lesson: one window is a column vector x of length m = 5·D, W is (n, m),
 z = W x + b, h = σ(z), s = uᵀh. A batch puts one window per row: X is (N, m), Z = X Wᵀ + b.
+The softmax exercises take one vector of n scores z and p = softmax(z).
 """
 from __future__ import annotations
 
@@ -19,15 +20,27 @@ from typing import Any, Callable
 import numpy as np
 
 from helpers.activations import sigmoid
-from helpers.checks.core import CheckFailed, call_student, describe, expect_array, expect_close, passed
+from helpers.checks.core import (
+    CheckFailed,
+    call_student,
+    describe,
+    expect_array,
+    expect_close,
+    expect_finite,
+    passed,
+)
 from helpers.checks.loops import expect_no_loops
 from helpers.gradcheck import numerical_jacobian as _reference_jacobian
+from helpers.timing import format_bytes, peak_bytes
 
 TRANSPOSED = "This is the transposed Jacobian"
 FULL_FOR_DIAGONAL = "This is a full matrix where a diagonal was meant"
 DIAGONAL_FOR_FULL = "This is only the diagonal where the full matrix was meant"
 JACOBIAN_FORM = "This is the Jacobian form where the shape convention was asked"
 SUMMED = "This is summed over the batch where it should be averaged"
+
+
+BUILDS_JACOBIAN = "builds an n×n matrix"
 
 
 def _off_diagonal_is_zero(a: np.ndarray) -> bool:
@@ -301,4 +314,81 @@ def check_batch_gradients(batch_gradients: Callable) -> None:
         (summed, N * want_u), (no_loss, H.sum(axis=0)), (no_loss, H.mean(axis=0)), (sign, -want_u),
     ])
     expect_no_loops(batch_gradients)
+    passed(what)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+OVERFLOW = ("exp(1000) overflows to inf, and inf / inf is NaN. Compute p with the stable softmax of lesson 1: "
+            "subtract the largest score before exp.")
+
+
+def check_softmax_jacobian(softmax_jacobian: Callable) -> None:
+    what = "`softmax_jacobian(z)`"
+    z = np.random.default_rng(15).normal(scale=2.0, size=5)
+    n = len(z)
+    out = call_student(softmax_jacobian, z)
+    expect_array(out, (n, n), what, shape_hints={
+        (n,): f"{DIAGONAL_FOR_FULL}: n numbers, one per output. The softmax is not elementwise: every p_i "
+              "depends on every z_j through the shared sum, so its Jacobian is the full n×n matrix.",
+        (1, n): f"{DIAGONAL_FOR_FULL}: a row of n numbers is not the n×n Jacobian of the softmax.",
+    })
+    p = _softmax(z)
+    want = np.diag(p) - np.outer(p, p)
+    expect_close(out, want, what, mistakes=[
+        (f"{DIAGONAL_FOR_FULL}: p_i(1 − p_i) is ∂p_i/∂z_i only. The softmax is not elementwise: for i ≠ j, "
+         "∂p_i/∂z_j = −p_i p_j, so J = diag(p) − p pᵀ.", np.diag(p * (1 - p))),
+        ("The diagonal term is missing: ∂p_i/∂z_i = p_i − p_i², so J = diag(p) − p pᵀ, not −p pᵀ.",
+         -np.outer(p, p)),
+        ("p pᵀ is the outer product, an n×n matrix (np.outer(p, p)), not the dot product pᵀp, one number.",
+         np.diag(p) - p @ p),
+        ("This is diag(p) alone: all the p_i share one denominator, Σ_j exp(z_j), so each depends on every "
+         "z_j. Subtract p pᵀ.", np.diag(p)),
+    ])
+    big = np.array([1000.0, 1001.0, 1002.0])
+    out = call_student(softmax_jacobian, big)
+    expect_array(out, (3, 3), what)
+    expect_finite(out, what, OVERFLOW)
+    p = _softmax(big)
+    expect_close(out, np.diag(p) - np.outer(p, p), what)
+    passed(what)
+
+
+def check_softmax_vjp(softmax_vjp: Callable) -> None:
+    what = "`softmax_vjp(z, g)`"
+    rng = np.random.default_rng(16)
+    n = 5
+    z, g = rng.normal(scale=2.0, size=n), rng.normal(size=n)
+    out = call_student(softmax_vjp, z, g)
+    expect_array(out, (n,), what, shape_hints={
+        (n, n): "This is a matrix. The vector–Jacobian product gᵀ(∂p/∂z) is a vector with z's shape (n,).",
+        (1, n): f"{JACOBIAN_FORM}: gᵀJ is a 1×n row; as a gradient it has z's shape ({n},).",
+    })
+    p = _softmax(z)
+    want = p * (g - g @ p)
+    expect_close(out, want, what, mistakes=[
+        (f"{DIAGONAL_FOR_FULL}: g ∘ p(1 − p) uses only the diagonal of the Jacobian. Its off-diagonal "
+         "entries −p_i p_j add −(g·p) p: the product is p ∘ (g − g·p).", g * p * (1 - p)),
+        ("The term −(g·p) p is missing: gᵀ(diag(p) − p pᵀ) = p ∘ g − (g·p) p.", g * p),
+        ("g·p is a dot product, one number: subtract Σ_i g_i p_i from every entry of g, not the plain sum "
+         "of g.", p * (g - g.sum())),
+        ("Multiply by p as well: gᵀ(diag(p) − p pᵀ) = p ∘ (g − g·p).", g - g @ p),
+    ])
+    big, g = np.array([1000.0, 1001.0, 1002.0]), np.array([1.0, -2.0, 0.5])
+    out = call_student(softmax_vjp, big, g)
+    expect_array(out, (3,), what)
+    expect_finite(out, what, OVERFLOW)
+    p = _softmax(big)
+    expect_close(out, p * (g - g @ p), what)
+    n = 1000
+    z, g = rng.normal(size=n), rng.normal(size=n)
+    used = peak_bytes(call_student, softmax_vjp, z, g)
+    if used > n * n * 8 // 4:
+        raise CheckFailed(what, f"{BUILDS_JACOBIAN} (it needed {format_bytes(used)} for n = {n} scores).",
+                          f"An n×n matrix of floats takes {format_bytes(n * n * 8)} here. The point of a "
+                          "vector–Jacobian product is never to build the Jacobian: p ∘ (g − g·p) needs only "
+                          "a few vectors of n numbers.")
     passed(what)

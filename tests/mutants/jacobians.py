@@ -6,7 +6,14 @@ Jacobian form where the shape convention was asked, and a gradient summed where 
 """
 import numpy as np
 
-from helpers.checks.jacobians import DIAGONAL_FOR_FULL, FULL_FOR_DIAGONAL, JACOBIAN_FORM, SUMMED, TRANSPOSED
+from helpers.checks.jacobians import (
+    BUILDS_JACOBIAN,
+    DIAGONAL_FOR_FULL,
+    FULL_FOR_DIAGONAL,
+    JACOBIAN_FORM,
+    SUMMED,
+    TRANSPOSED,
+)
 from tests.mutants import Mutant
 
 NOTEBOOK = "02_jacobians/jacobians.ipynb"
@@ -172,6 +179,73 @@ def numerical_jacobian_in_place(f, x, h=1e-6):
     return np.stack(columns, axis=1)
 
 
+# softmax_jacobian(z) -> (n, n)
+
+def _softmax(z):
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+def softmax_jacobian_diagonal_only(z):
+    p = _softmax(z)
+    return np.diag(p * (1 - p))
+
+
+def softmax_jacobian_without_diagonal(z):
+    p = _softmax(z)
+    return -np.outer(p, p)
+
+
+def softmax_jacobian_dot_for_outer(z):
+    p = _softmax(z)
+    return np.diag(p) - p @ p
+
+
+def softmax_jacobian_diag_p(z):
+    return np.diag(_softmax(z))
+
+
+def softmax_jacobian_unstable(z):
+    p = np.exp(z) / np.exp(z).sum()
+    return np.diag(p) - np.outer(p, p)
+
+
+def softmax_jacobian_vector(z):
+    p = _softmax(z)
+    return p * (1 - p)
+
+
+# softmax_vjp(z, g) -> (n,)
+
+def softmax_vjp_through_the_jacobian(z, g):
+    p = _softmax(z)
+    return g @ (np.diag(p) - np.outer(p, p))
+
+
+def softmax_vjp_diagonal_only(z, g):
+    p = _softmax(z)
+    return g * p * (1 - p)
+
+
+def softmax_vjp_without_outer_term(z, g):
+    return g * _softmax(z)
+
+
+def softmax_vjp_sum_for_dot(z, g):
+    p = _softmax(z)
+    return p * (g - g.sum())
+
+
+def softmax_vjp_unstable(z, g):
+    p = np.exp(z) / np.exp(z).sum()
+    return p * (g - g @ p)
+
+
+def softmax_vjp_row(z, g):
+    p = _softmax(z)
+    return (p * (g - g @ p))[None, :]
+
+
 # batch_gradients(X, y, W, b, u) -> (grad_W (n, m), grad_b (n,), grad_u (n,))
 
 def _batch(X, y, W, b, u):
@@ -267,6 +341,22 @@ MUTANTS = {
         Mutant(numerical_jacobian_divides_by_h, says="divide their difference by 2h"),
         Mutant(numerical_jacobian_transposed, says=TRANSPOSED),
         Mutant(numerical_jacobian_in_place, says="changed its input `x` in place"),
+    ],
+    "softmax_jacobian": [
+        Mutant(softmax_jacobian_diagonal_only, says=f"{DIAGONAL_FOR_FULL}: p_i(1 − p_i)"),
+        Mutant(softmax_jacobian_vector, says=f"{DIAGONAL_FOR_FULL}: n numbers, one per output"),
+        Mutant(softmax_jacobian_without_diagonal, says="diagonal term is missing"),
+        Mutant(softmax_jacobian_dot_for_outer, says="not the dot product"),
+        Mutant(softmax_jacobian_diag_p, says="This is diag(p) alone"),
+        Mutant(softmax_jacobian_unstable, says="exp(1000) overflows"),
+    ],
+    "softmax_vjp": [
+        Mutant(softmax_vjp_through_the_jacobian, says=BUILDS_JACOBIAN),
+        Mutant(softmax_vjp_diagonal_only, says=DIAGONAL_FOR_FULL),
+        Mutant(softmax_vjp_without_outer_term, says="term −(g·p) p is missing"),
+        Mutant(softmax_vjp_sum_for_dot, says="not the plain sum of g"),
+        Mutant(softmax_vjp_unstable, says="exp(1000) overflows"),
+        Mutant(softmax_vjp_row, says=JACOBIAN_FORM),
     ],
     "batch_gradients": [
         Mutant(batch_gradients_summed, says=SUMMED),

@@ -28,6 +28,12 @@ def window_matrix_wraps_around(sentence, E, w):
     return E[sentence[positions % len(sentence)]].reshape(len(sentence), -1)
 
 
+def window_matrix_zero_vector_padding(sentence, E, w):
+    padded = np.pad(E[sentence], ((w, w), (0, 0)))                      # zero vectors beyond the ends
+    positions = np.arange(len(sentence))[:, None] + np.arange(2 * w + 1)
+    return padded[positions].reshape(len(sentence), -1)
+
+
 def window_matrix_with_loop(sentence, E, w):
     padded = np.pad(sentence, w)
     return np.stack([E[padded[t:t + 2 * w + 1]].ravel() for t in range(len(sentence))])
@@ -45,6 +51,14 @@ def score_windows_without_tanh(X, W, b, u):
 
 def score_windows_bias_after_tanh(X, W, b, u):
     return (np.tanh(X @ W) + b) @ u
+
+
+def score_windows_tanh_on_the_score_too(X, W, b, u):
+    return np.tanh(np.tanh(X @ W + b) @ u)
+
+
+def score_windows_tanh_on_the_score_only(X, W, b, u):
+    return np.tanh((X @ W + b) @ u)
 
 
 def score_windows_column(X, W, b, u):
@@ -104,6 +118,20 @@ def softmax_sum_without_keepdims(Z):
     return exps / exps.sum(axis=1)
 
 
+def softmax_not_normalised(Z):
+    return np.exp(Z - Z.max(axis=1, keepdims=True))
+
+
+def softmax_whole_matrix_sum(Z):
+    exps = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return exps / exps.sum()
+
+
+def softmax_max_without_keepdims(Z):
+    exps = np.exp(Z - Z.max(axis=1))
+    return exps / exps.sum(axis=1, keepdims=True)
+
+
 def softmax_in_place(Z):
     Z -= Z.max(axis=1, keepdims=True)
     np.exp(Z, out=Z)
@@ -116,6 +144,133 @@ def softmax_row_loop(Z):
         exps = np.exp(row - row.max())
         out[i] = exps / exps.sum()
     return out
+
+
+# log_softmax_rows(Z) -> (N, C)
+
+def log_softmax_of_softmax(Z):
+    exps = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return np.log(exps / exps.sum(axis=1, keepdims=True))
+
+
+def log_softmax_unstable(Z):
+    return Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
+
+
+def log_softmax_max_only_inside(Z):
+    return Z - np.log(np.exp(Z - Z.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True))
+
+
+def log_softmax_sum_without_keepdims(Z):
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1))
+
+
+def log_softmax_without_log_sum(Z):
+    return Z - Z.max(axis=1, keepdims=True)
+
+
+def log_softmax_row_loop(Z):
+    out = np.empty_like(Z)
+    for i, row in enumerate(Z):
+        shifted = row - row.max()
+        out[i] = shifted - np.log(np.exp(shifted).sum())
+    return out
+
+
+# pairwise_sq_distances_two_loops(A, B) -> (N, M)
+
+def two_loops_square_of_sum(A, B):
+    out = np.zeros((len(A), len(B)))
+    for i in range(len(A)):
+        for j in range(len(B)):
+            out[i, j] = np.sum(A[i] - B[j]) ** 2
+    return out
+
+
+def two_loops_distances(A, B):
+    out = np.zeros((len(A), len(B)))
+    for i in range(len(A)):
+        for j in range(len(B)):
+            out[i, j] = np.sqrt(np.sum((A[i] - B[j]) ** 2))
+    return out
+
+
+def two_loops_absolute_differences(A, B):
+    out = np.zeros((len(A), len(B)))
+    for i in range(len(A)):
+        for j in range(len(B)):
+            out[i, j] = np.sum(np.abs(A[i] - B[j]))
+    return out
+
+
+def two_loops_transposed(A, B):
+    out = np.zeros((len(B), len(A)))
+    for j in range(len(B)):
+        for i in range(len(A)):
+            out[j, i] = np.sum((A[i] - B[j]) ** 2)
+    return out
+
+
+def two_loops_without_loops(A, B):
+    return ((A[:, None, :] - B[None, :, :]) ** 2).sum(axis=2)
+
+
+# pairwise_sq_distances_one_loop(A, B) -> (N, M)
+
+def one_loop_square_of_sum(A, B):
+    out = np.zeros((len(A), len(B)))
+    for i in range(len(A)):
+        out[i] = (A[i] - B).sum(axis=1) ** 2
+    return out
+
+
+def one_loop_distances(A, B):
+    out = np.zeros((len(A), len(B)))
+    for i in range(len(A)):
+        out[i] = np.sqrt(((A[i] - B) ** 2).sum(axis=1))
+    return out
+
+
+def one_loop_over_B_transposed(A, B):
+    out = np.zeros((len(B), len(A)))
+    for j in range(len(B)):
+        out[j] = ((A - B[j]) ** 2).sum(axis=1)
+    return out
+
+
+def one_loop_with_two_loops(A, B):
+    out = np.zeros((len(A), len(B)))
+    for i in range(len(A)):
+        for j in range(len(B)):
+            out[i, j] = np.sum((A[i] - B[j]) ** 2)
+    return out
+
+
+def one_loop_without_loops(A, B):
+    return ((A[:, None, :] - B[None, :, :]) ** 2).sum(axis=2)
+
+
+# pairwise_sq_distances_broadcast(A, B) -> (N, M)
+
+def broadcast_summed_over_B(A, B):
+    return ((A[:, None, :] - B[None, :, :]) ** 2).sum(axis=1)
+
+
+def broadcast_axes_swapped(A, B):
+    return ((A[None, :, :] - B[:, None, :]) ** 2).sum(axis=2)
+
+
+def broadcast_not_summed(A, B):
+    return (A[:, None, :] - B[None, :, :]) ** 2
+
+
+def broadcast_distances(A, B):
+    return np.sqrt(((A[:, None, :] - B[None, :, :]) ** 2).sum(axis=2))
+
+
+def broadcast_with_comprehension(A, B):
+    return np.array([((a - B) ** 2).sum(axis=1) for a in A])
 
 
 # pairwise_sq_distances(A, B) -> (N, M)
@@ -146,12 +301,15 @@ MUTANTS = {
         Mutant(window_matrix_interleaved, says="interleaved"),
         Mutant(window_matrix_not_centred, says="instead of being centred"),
         Mutant(window_matrix_wraps_around, says="wrap around"),
+        Mutant(window_matrix_zero_vector_padding, says="You padded with zero vectors"),
         Mutant(window_matrix_with_loop, says="uses a list comprehension"),
     ],
     "score_windows": [
         Mutant(score_windows_without_bias, says="bias b is missing"),
         Mutant(score_windows_without_tanh, says="tanh is missing"),
         Mutant(score_windows_bias_after_tanh, says="added after the tanh"),
+        Mutant(score_windows_tanh_on_the_score_too, says="tanh is applied to the score as well"),
+        Mutant(score_windows_tanh_on_the_score_only, says="tanh is applied to the score instead"),
         Mutant(score_windows_column, says="not a column (N, 1)"),
         Mutant(score_windows_row_loop, says="uses a list comprehension"),
     ],
@@ -167,8 +325,40 @@ MUTANTS = {
         Mutant(softmax_global_max, says="each row's own maximum"),
         Mutant(softmax_over_columns, says="columns sum to 1"),
         Mutant(softmax_sum_without_keepdims, says="keepdims=True"),
+        Mutant(softmax_not_normalised, says="rows do not sum to 1"),
+        Mutant(softmax_whole_matrix_sum, says="rows do not sum to 1: you divided by the sum of the whole matrix"),
+        Mutant(softmax_max_without_keepdims, says="maximum was subtracted without keepdims"),
         Mutant(softmax_in_place, says="changed its input `Z` in place"),
         Mutant(softmax_row_loop, says="uses a `for` loop"),
+    ],
+    "log_softmax_rows": [
+        Mutant(log_softmax_of_softmax, says="log(0) = -inf"),
+        Mutant(log_softmax_unstable, says="exp(1000) overflows"),
+        Mutant(log_softmax_max_only_inside, says="subtracted inside the exponential but not outside"),
+        Mutant(log_softmax_sum_without_keepdims, says="Row i got row j's log-sum"),
+        Mutant(log_softmax_without_log_sum, says="Exponentials of a row must sum to 1"),
+        Mutant(log_softmax_row_loop, says="uses a `for` loop"),
+    ],
+    "pairwise_sq_distances_two_loops": [
+        Mutant(two_loops_square_of_sum, says="square first, then sum"),
+        Mutant(two_loops_distances, says="drop the square root"),
+        Mutant(two_loops_absolute_differences, says="absolute differences"),
+        Mutant(two_loops_transposed, says="transposed"),
+        Mutant(two_loops_without_loops, says="fewer than two loops"),
+    ],
+    "pairwise_sq_distances_one_loop": [
+        Mutant(one_loop_square_of_sum, says="square first, then sum"),
+        Mutant(one_loop_distances, says="drop the square root"),
+        Mutant(one_loop_over_B_transposed, says="transposed"),
+        Mutant(one_loop_with_two_loops, says="has 2 loops; this version asks for exactly one"),
+        Mutant(one_loop_without_loops, says="has 0 loops; this version asks for exactly one"),
+    ],
+    "pairwise_sq_distances_broadcast": [
+        Mutant(broadcast_summed_over_B, says="summed over the wrong axis"),
+        Mutant(broadcast_axes_swapped, says="new axis in the middle"),
+        Mutant(broadcast_not_summed, says="the squared differences themselves"),
+        Mutant(broadcast_distances, says="drop the square root"),
+        Mutant(broadcast_with_comprehension, says="uses a list comprehension"),
     ],
     "pairwise_sq_distances": [
         Mutant(sq_distances_without_factor_two, says="needs a factor 2"),
