@@ -6,6 +6,7 @@ solved notebook's every test passes though its demonstrations are skipped.
 import csv
 import os
 import subprocess
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -91,3 +92,38 @@ def test_a_failure_with_one_submission_flags_it_and_grading_goes_on(tmp_path, mo
     rows = {row.student: row for row in grade(lesson, tmp_path / "class", tmp_path / "out", root=ROOT, jobs=1)}
     assert rows["ada"].status == "graded" and rows["ada"].score == rows["ada"].max_score
     assert rows["bob"].score is None and "grading failed: RuntimeError: the judge broke" in "; ".join(rows["bob"].reasons)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="makes a throwaway account to grade as (root only)")
+def test_a_grader_that_is_not_root_still_judges_outside_and_isolates_with_user_namespaces(tmp_path):
+    """The hub's grader account is not root: `course grade` run as such an account uses a user namespace
+    of its own per kernel. The solution scores full marks, the stub 0, a check patched in the kernel
+    gains nothing and is flagged, and the summary says what is missing against root."""
+    import sys
+
+    from helpers.grading import sandbox
+    from tests import adversarial, system_accounts
+
+    if not sandbox._user_namespaces_allowed():
+        pytest.skip("this kernel allows no unprivileged user namespaces")
+    lesson, name, account = adversarial.LESSON, adversarial.NAME, "l2a-test-grader"
+    system_accounts.remove([account])
+    home = system_accounts.create(account)
+    try:
+        folder = home / "class"
+        folder.mkdir()
+        for student, case in (("ada", "correct"), ("bob", "empty-stub"), ("dee", "patch-check-alias")):
+            nbformat.write(adversarial.CASES[case].build(home / "out"), folder / f"{student}_{name}")
+        subprocess.run(["chown", "-R", f"{account}:{account}", str(folder)], check=True)
+        with system_accounts.searchable_by_all([Path(sys.executable).resolve(), ROOT]):
+            run = system_accounts.run_as(account, [COURSE, "grade", lesson, str(folder), "--out", str(home / "out"),
+                                                   "--jobs", "2", *adversarial.LIMITS], cwd=ROOT)
+        assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+        assert "NOT as root" in run.stdout and "no network" in run.stdout
+        with (home / "out" / "reports" / lesson / "grades.csv").open() as rows:
+            grades = {row["student"]: row for row in csv.DictReader(rows)}
+        assert (grades["ada"]["status"], float(grades["ada"]["score"])) == ("graded", adversarial.FULL)
+        assert (grades["bob"]["status"], float(grades["bob"]["score"])) == ("graded", 0)
+        assert float(grades["dee"]["score"]) == 0 and "tampered" in grades["dee"]["reasons"]
+    finally:
+        system_accounts.remove([account])
