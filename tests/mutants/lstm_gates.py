@@ -2,6 +2,7 @@
 import numpy as np
 
 from tests.mutants import Mutant
+from tests.notebooks import run_source
 
 NOTEBOOK = "05_lstm_gates/lstm_gates.ipynb"
 
@@ -352,3 +353,234 @@ MUTANTS = {
         Mutant(lstm_backward_overwrites_weight_grads, says="Only one step's weight gradient is kept"),
     ],
 }
+
+
+# More mistakes the visible check names.
+
+def rnn_step_backward_db_mean(dh, x, h_prev, h, Wx, Wh):
+    dz = dh * (1 - h ** 2)
+    return dz @ Wx.T, dz @ Wh.T, x.T @ dz, h_prev.T @ dz, dz.mean(axis=0)
+
+
+def rnn_backward_forwards_in_time(dhs, xs, h0, hs, Wx, Wh):
+    T = xs.shape[1]
+    dxs, dWx, dWh, db = np.zeros(xs.shape), np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(Wh.shape[0])
+    dh_next = np.zeros_like(h0)
+    for t in range(T):
+        h_prev = h0 if t == 0 else hs[:, t - 1]
+        dxs[:, t], dh_next, gWx, gWh, gb = _step_backward(dhs[:, t] + dh_next, xs[:, t], h_prev, hs[:, t], Wx, Wh)
+        dWx, dWh, db = dWx + gWx, dWh + gWh, db + gb
+    return dxs, dh_next, dWx, dWh, db
+
+
+def rnn_backward_adds_into_dhs(dhs, xs, h0, hs, Wx, Wh):
+    T = xs.shape[1]
+    dxs, dWx, dWh, db = np.zeros(xs.shape), np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(Wh.shape[0])
+    dh_next = np.zeros_like(h0)
+    for t in reversed(range(T)):
+        dh = dhs[:, t]
+        dh += dh_next                                  # a view: this writes into the caller's dhs
+        h_prev = h0 if t == 0 else hs[:, t - 1]
+        dxs[:, t], dh_next, gWx, gWh, gb = _step_backward(dh, xs[:, t], h_prev, hs[:, t], Wx, Wh)
+        dWx, dWh, db = dWx + gWx, dWh + gWh, db + gb
+    return dxs, dh_next, dWx, dWh, db
+
+
+def clip_norm_after_clipping(grads, max_norm):
+    clipped = [g * min(1.0, max_norm / _global_norm(grads)) for g in grads]
+    return clipped, _global_norm(clipped)
+
+
+def clip_replaces_items(grads, max_norm):
+    norm = _global_norm(grads)
+    for k in range(len(grads)):
+        grads[k] = grads[k] * min(1.0, max_norm / norm)   # new arrays, but in the caller's list
+    return grads, norm
+
+
+def lstm_step_backward_adds_into_dc(dh, dc, x, h_prev, c_prev, W, b):
+    f, i, g, o = _lstm_gates(x, h_prev, W, b)
+    c = f * c_prev + i * g
+    tc = np.tanh(c)
+    dc += dh * o * (1 - tc ** 2)                       # changes the caller's dc
+    da = np.concatenate([dc * c_prev * f * (1 - f), dc * g * i * (1 - i), dc * i * (1 - g ** 2),
+                         dh * tc * o * (1 - o)], axis=1)
+    dxh = da @ W.T
+    xh = np.concatenate([x, h_prev], axis=1)
+    return dxh[:, :x.shape[1]], dxh[:, x.shape[1]:], dc * f, xh.T @ da, da.sum(axis=0)
+
+
+def lstm_step_backward_gates_see_only_dc(dh, dc, x, h_prev, c_prev, W, b):
+    f, i, g, o = _lstm_gates(x, h_prev, W, b)
+    c = f * c_prev + i * g
+    tc = np.tanh(c)
+    da = np.concatenate([dc * c_prev * f * (1 - f), dc * g * i * (1 - i), dc * i * (1 - g ** 2),
+                         dh * tc * o * (1 - o)], axis=1)
+    dc_total = dc + dh * o * (1 - tc ** 2)
+    dxh = da @ W.T
+    xh = np.concatenate([x, h_prev], axis=1)
+    return dxh[:, :x.shape[1]], dxh[:, x.shape[1]:], dc_total * f, xh.T @ da, da.sum(axis=0)
+
+
+def lstm_step_backward_dc_prev_from_dc_only(dh, dc, x, h_prev, c_prev, W, b):
+    dx, dh_prev, _, dW, db = _lstm_step_backward(dh, dc, x, h_prev, c_prev, W, b)
+    f = _lstm_gates(x, h_prev, W, b)[0]
+    return dx, dh_prev, dc * f, dW, db
+
+
+def lstm_forward_with_initial_state(xs, h0, c0, W, b):
+    hs, cs = _run(xs, h0, c0, W, b)
+    return np.stack([h0] + hs, axis=1), np.stack([c0] + cs, axis=1)
+
+
+def lstm_backward_adds_into_dhs(dhs, xs, h0, c0, hs, cs, W, b):
+    T = xs.shape[1]
+    dxs, dW, db = np.zeros(xs.shape), np.zeros_like(W), np.zeros_like(b)
+    dh_next, dc_next = np.zeros_like(h0), np.zeros_like(c0)
+    for t in reversed(range(T)):
+        dh = dhs[:, t]
+        dh += dh_next                                  # a view: this writes into the caller's dhs
+        h_prev, c_prev = (h0, c0) if t == 0 else (hs[:, t - 1], cs[:, t - 1])
+        dxs[:, t], dh_next, dc_next, gW, gb = _lstm_step_backward(dh, dc_next, xs[:, t], h_prev, c_prev, W, b)
+        dW, db = dW + gW, db + gb
+    return dxs, dh_next, dc_next, dW, db
+
+
+# A loop moved into a helper function of the notebook (defined in a cell, as a student would).
+_CELL = """\
+def sigmoid_each(a):
+    return np.array([[1 / (1 + np.exp(-v)) for v in row] for row in a])
+
+
+def lstm_step_loop_in_helper(x, h_prev, c_prev, W, b):
+    H = h_prev.shape[1]
+    a = np.concatenate([x, h_prev], axis=1) @ W + b
+    f, i, o = sigmoid_each(a[:, :H]), sigmoid_each(a[:, H:2 * H]), sigmoid_each(a[:, 3 * H:])
+    c = f * c_prev + i * np.tanh(a[:, 2 * H:3 * H])
+    return o * np.tanh(c), c
+"""
+_notebook = {"np": np}
+run_source(_CELL, _notebook, "<lesson 5: a student's cell>")
+lstm_step_loop_in_helper = _notebook["lstm_step_loop_in_helper"]
+
+
+# Classes of mistake only the hidden tests are meant to catch (extreme values, degenerate shapes, zeros,
+# integer inputs).
+
+def rnn_step_tanh_from_exp(x, h_prev, Wx, Wh, b):
+    e = np.exp(2 * (h_prev @ Wh + x @ Wx + b))
+    return (e - 1) / (e + 1)                           # inf / inf = NaN for z > 355
+
+
+def rnn_step_squeezed(x, h_prev, Wx, Wh, b):
+    return np.tanh(h_prev @ Wh + x @ Wx + b).squeeze()  # N = 1 or H = 1 loses an axis
+
+
+def rnn_step_backward_dx_in_the_inputs_dtype(dh, x, h_prev, h, Wx, Wh):
+    dz = dh * (1 - h ** 2)
+    dx = np.zeros_like(x)                              # integer x: integer dx
+    dx[...] = dz @ Wx.T
+    return dx, dz @ Wh.T, x.T @ dz, h_prev.T @ dz, dz.sum(axis=0)
+
+
+def rnn_backward_dxs_in_the_inputs_dtype(dhs, xs, h0, hs, Wx, Wh):
+    T = xs.shape[1]
+    dxs, dWx, dWh, db = np.zeros_like(xs), np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(Wh.shape[0])
+    dh_next = np.zeros_like(h0)
+    for t in reversed(range(T)):
+        h_prev = h0 if t == 0 else hs[:, t - 1]
+        dxs[:, t], dh_next, gWx, gWh, gb = _step_backward(dhs[:, t] + dh_next, xs[:, t], h_prev, hs[:, t], Wx, Wh)
+        dWx, dWh, db = dWx + gWx, dWh + gWh, db + gb
+    return dxs, dh_next, dWx, dWh, db
+
+
+def clip_divides_by_a_zero_norm(grads, max_norm):
+    norm = _global_norm(grads)
+    return [g * min(1.0, max_norm / norm) for g in grads], norm   # ZeroDivisionError for all-zero gradients
+
+
+def clip_only_norms_above_one(grads, max_norm):
+    norm = _global_norm(grads)
+    scale = min(1.0, max_norm / norm) if norm > 1 else 1.0          # misses norms between max_norm and 1
+    return [g * scale for g in grads], norm
+
+
+def lstm_step_sigmoid_from_exp(x, h_prev, c_prev, W, b):
+    H = h_prev.shape[1]
+    a = np.concatenate([x, h_prev], axis=1) @ W + b
+    s = np.exp(a) / (1 + np.exp(a))                    # inf / inf = NaN for a > 709
+    c = s[:, :H] * c_prev + s[:, H:2 * H] * np.tanh(a[:, 2 * H:3 * H])
+    return s[:, 3 * H:] * np.tanh(c), c
+
+
+def lstm_step_squeezed(x, h_prev, c_prev, W, b):
+    h, c = _lstm_step(x, h_prev, c_prev, W, b)
+    return h.squeeze(), c.squeeze()
+
+
+def lstm_step_backward_slope_from_exp(dh, dc, x, h_prev, c_prev, W, b):
+    H = h_prev.shape[1]
+    a = np.concatenate([x, h_prev], axis=1) @ W + b
+    e = np.exp(-a)
+    slope = e / (1 + e) ** 2                           # σ'(a), inf / inf = NaN for a < −709
+    s = 1 / (1 + e)
+    f, i, o, g = s[:, :H], s[:, H:2 * H], s[:, 3 * H:], np.tanh(a[:, 2 * H:3 * H])
+    c = f * c_prev + i * g
+    tc = np.tanh(c)
+    dc = dc + dh * o * (1 - tc ** 2)
+    da = np.concatenate([dc * c_prev * slope[:, :H], dc * g * slope[:, H:2 * H], dc * i * (1 - g ** 2),
+                         dh * tc * slope[:, 3 * H:]], axis=1)
+    xh = np.concatenate([x, h_prev], axis=1)
+    dxh = da @ W.T
+    return dxh[:, :x.shape[1]], dxh[:, x.shape[1]:], dc * f, xh.T @ da, da.sum(axis=0)
+
+
+def lstm_step_backward_dx_in_the_inputs_dtype(dh, dc, x, h_prev, c_prev, W, b):
+    dx, dh_prev, dc_prev, dW, db = _lstm_step_backward(dh, dc, x, h_prev, c_prev, W, b)
+    out = np.zeros_like(x)                             # integer x: integer dx
+    out[...] = dx
+    return out, dh_prev, dc_prev, dW, db
+
+
+def lstm_forward_in_the_inputs_dtype(xs, h0, c0, W, b):
+    N, T, _ = xs.shape
+    hs, cs = np.zeros_like(xs, shape=(N, T, h0.shape[1])), np.zeros_like(xs, shape=(N, T, h0.shape[1]))
+    h, c = h0, c0
+    for t in range(T):
+        h, c = _lstm_step(xs[:, t], h, c, W, b)
+        hs[:, t], cs[:, t] = h, c                      # integer xs: the states are truncated to integers
+    return hs, cs
+
+
+def lstm_backward_dxs_in_the_inputs_dtype(dhs, xs, h0, c0, hs, cs, W, b):
+    dxs, dh0, dc0, dW, db = _lstm_bptt(dhs, xs, h0, c0, hs, cs, W, b)
+    out = np.zeros_like(xs)                            # integer xs: integer dxs
+    out[...] = dxs
+    return out, dh0, dc0, dW, db
+
+
+MORE = {
+    "rnn_step": [Mutant(rnn_step_tanh_from_exp, visible=False), Mutant(rnn_step_squeezed, visible=False)],
+    "rnn_step_backward": [Mutant(rnn_step_backward_db_mean, says="not the mean"),
+                          Mutant(rnn_step_backward_dx_in_the_inputs_dtype, visible=False)],
+    "rnn_backward": [Mutant(rnn_backward_forwards_in_time, says="runs forwards in time"),
+                     Mutant(rnn_backward_adds_into_dhs, says="changed its input `dhs` in place"),
+                     Mutant(rnn_backward_dxs_in_the_inputs_dtype, visible=False)],
+    "clip_by_global_norm": [Mutant(clip_norm_after_clipping, says="measured *before* clipping"),
+                            Mutant(clip_replaces_items, says="changed the gradient arrays it was given"),
+                            Mutant(clip_divides_by_a_zero_norm, says="ZeroDivisionError"),
+                            Mutant(clip_only_norms_above_one, visible=False)],
+    "lstm_step": [Mutant(lstm_step_loop_in_helper, says="in `sigmoid_each`, which it calls"),
+                  Mutant(lstm_step_sigmoid_from_exp, visible=False), Mutant(lstm_step_squeezed, visible=False)],
+    "lstm_step_backward": [Mutant(lstm_step_backward_adds_into_dc, says="changed its input `dc` in place"),
+                           Mutant(lstm_step_backward_gates_see_only_dc, says="TOTAL gradient of c_t"),
+                           Mutant(lstm_step_backward_dc_prev_from_dc_only, says="not only the dc passed in"),
+                           Mutant(lstm_step_backward_slope_from_exp, visible=False),
+                           Mutant(lstm_step_backward_dx_in_the_inputs_dtype, visible=False)],
+    "lstm_forward": [Mutant(lstm_forward_with_initial_state, says="without the initial state"),
+                     Mutant(lstm_forward_in_the_inputs_dtype, visible=False)],
+    "lstm_backward": [Mutant(lstm_backward_adds_into_dhs, says="changed its input `dhs` in place"),
+                      Mutant(lstm_backward_dxs_in_the_inputs_dtype, visible=False)],
+}
+for exercise, extra in MORE.items():
+    MUTANTS[exercise] += extra
