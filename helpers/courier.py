@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import json
 import signal
+import time
 import traceback
 
 import numpy as np
@@ -45,18 +46,38 @@ def _student_line(tb) -> str:
     return ""
 
 
+def _snapshot(value):
+    """A copy of an array argument, or of the arrays in a list or tuple argument (None for anything else)."""
+    if type(value) is np.ndarray:
+        return value.copy()
+    if type(value) in (list, tuple) and value and all(type(v) is np.ndarray for v in value):
+        return [v.copy() for v in value]
+    return None
+
+
+def _changed(old, new) -> bool:
+    if type(old) is np.ndarray:
+        return not np.array_equal(old, new, equal_nan=True)
+    return len(old) != len(new) or any(type(n) is not np.ndarray or not np.array_equal(o, n, equal_nan=True)
+                                       for o, n in zip(old, new))
+
+
 def run_case(fn, case: dict, procedures: dict | None = None, seconds: float = SECONDS_PER_CALL) -> dict:
     """Call `fn` as `case` says ({"kind", "args", "kwargs"} in wire form); return a record in wire form:
     {"value": ...} or {"raised": [type, message, line]} or {"not_written": True} or {"timeout": seconds},
-    with "changed": the positions of array arguments the call changed in place."""
+    with "changed": the positions of the arguments (arrays, or lists of arrays) the call changed in place.
+    A time limit already running (a caller's) is kept: the call gets the shorter of the two."""
     args = wire.decode(case.get("args", []), allow_rng=True)
     kwargs = wire.decode(case.get("kwargs", {"$dict": []}), allow_rng=True)
     kind = case.get("kind", "call")
     call = fn if kind == "call" else (lambda *a, **k: (procedures or {})[kind](fn, *a, **k))
-    before = [a.copy() if type(a) is np.ndarray else None for a in args]
+    before = [_snapshot(a) for a in args]
     record: dict = {}
     previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    outer, interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    if outer:
+        signal.setitimer(signal.ITIMER_REAL, min(seconds, outer))
+    started = time.monotonic()
     try:
         result = call(*args, **kwargs)
     except NotImplementedError:
@@ -70,8 +91,9 @@ def run_case(fn, case: dict, procedures: dict | None = None, seconds: float = SE
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-    record["changed"] = [i for i, (old, new) in enumerate(zip(before, args))
-                         if old is not None and not np.array_equal(old, new, equal_nan=True)]
+        if outer:
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-3), interval)
+    record["changed"] = [i for i, (old, new) in enumerate(zip(before, args)) if old is not None and _changed(old, new)]
     return record
 
 

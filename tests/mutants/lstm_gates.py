@@ -325,7 +325,7 @@ MUTANTS = {
         Mutant(clip_elementwise, says="clipped to [−max_norm, max_norm] on its own"),
         Mutant(clip_always_rescales, says="rescaled although their global norm is below max_norm"),
         Mutant(clip_sum_of_norms, says="expected the global norm"),
-        Mutant(clip_in_place, says="changed the gradient arrays it was given"),
+        Mutant(clip_in_place, says="changed its input `grads` in place"),
     ],
     "lstm_step": [
         Mutant(lstm_step_torch_gate_order, says="gates are in the wrong order in the fused matrix"),
@@ -567,7 +567,7 @@ MORE = {
                      Mutant(rnn_backward_adds_into_dhs, says="changed its input `dhs` in place"),
                      Mutant(rnn_backward_dxs_in_the_inputs_dtype, visible=False)],
     "clip_by_global_norm": [Mutant(clip_norm_after_clipping, says="measured *before* clipping"),
-                            Mutant(clip_replaces_items, says="changed the gradient arrays it was given"),
+                            Mutant(clip_replaces_items, says="changed its input `grads` in place"),
                             Mutant(clip_divides_by_a_zero_norm, says="ZeroDivisionError"),
                             Mutant(clip_only_norms_above_one, visible=False)],
     "lstm_step": [Mutant(lstm_step_loop_in_helper, says="in `sigmoid_each`, which it calls"),
