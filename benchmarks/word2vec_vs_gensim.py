@@ -24,7 +24,7 @@ import numpy as np
 
 from helpers import corpus, word2vec, word_eval
 from helpers.benchmarking import save_report
-from helpers.skipgram_training import train_skipgram
+from helpers.skipgram_training import LESSON_SETTINGS, train_skipgram
 
 
 @contextmanager
@@ -62,7 +62,8 @@ def train_ours(sentences: list[list[str]], mode: str, settings: dict) -> tuple[n
 
 
 def train_lesson(sentences: list[list[str]], mode: str, settings: dict) -> tuple[np.ndarray, dict[str, int], dict]:
-    """The lesson's loop with the reference answers as the student's functions (skip-gram only)."""
+    """The lesson's loop with the reference answers as the student's functions (skip-gram only; lr 0.025,
+    word2vec's and gensim's, so that all three trainers run the same settings)."""
     vocab = corpus.build_vocabulary(sentences, settings["min_count"])
     ids, sent = corpus.encode(sentences, vocab)
     times: dict[str, float] = {}
@@ -70,7 +71,7 @@ def train_lesson(sentences: list[list[str]], mode: str, settings: dict) -> tuple
         trained = train_skipgram(ids, sent, vocab.counts, word2vec.sample_negatives, word2vec.sgns_loss_and_grads,
                                  dim=settings["dim"], window=settings["window"], negative=settings["negative"],
                                  epochs=settings["epochs"], sample=settings["sample"], seed=settings["seed"],
-                                 progress=False)
+                                 lr=0.025, batch=LESSON_SETTINGS["batch"], progress=False)
     return trained.vectors, vocab.index, times
 
 
