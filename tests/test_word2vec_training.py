@@ -55,7 +55,7 @@ def test_training_with_the_reference_functions_finds_the_structure_of_a_toy_corp
         calls.append(len(positives))
         return word2vec.sample_negatives(counts_, positives, k, rng_)
 
-    trained = train_skipgram(ids, sentence, counts, sampler, word2vec.sgns_loss_and_grads, dim=8, window=3,
+    trained = train_skipgram(ids, sentence, counts, sampler, word2vec.sgns_loss_and_grads, dim=8, window=3, negative=5,
                              epochs=3, lr=0.05, batch=256, sample=0, seed=1, progress=False)
     assert trained.vectors.shape == (20, 8) and trained.vectors.dtype == np.float32
     assert sum(calls) == trained.pairs and max(calls) == 256      # the given sampler drew every pair's negatives
