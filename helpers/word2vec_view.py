@@ -9,6 +9,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.transforms import Bbox
 
+from helpers.unwritten import message, unwritten_exercise
+
 
 def plot_losses(curves: dict[str, list[float]], window: int = 20) -> plt.Figure:
     """Loss per pair against mini-batch number, smoothed by a moving average of `window` batches."""
@@ -129,6 +131,13 @@ def plot_corpus_curve(curve: dict) -> plt.Figure:
     return fig
 
 
+def not_ready(error: NotImplementedError) -> str:
+    """The one line a widget shows when what it calls is not ready: an exercise not written yet (named), or
+    the error's own message (such as vectors not trained yet)."""
+    name = unwritten_exercise(error.__traceback__)
+    return message(name) if name else f"✗ {error}"
+
+
 def neighbour_explorer(neighbours: Callable[[str, int], list[tuple[str, float]]]) -> widgets.Widget:
     """Type a word, see its nearest neighbours. `neighbours(word, k)` returns (word, cosine) pairs."""
     box = widgets.Text(value="music", description="word", continuous_update=False)
@@ -143,6 +152,9 @@ def neighbour_explorer(neighbours: Callable[[str, int], list[tuple[str, float]]]
                 found = neighbours(word, k.value)
             except KeyError:
                 print(f"'{word}' is not in the vocabulary (too rare in the corpus or misspelt).")
+                return
+            except NotImplementedError as error:
+                print(not_ready(error))
                 return
             for other, sim in found:
                 print(f"{sim:6.3f}  {'█' * int(max(sim, 0) * 30)} {other}")
@@ -167,6 +179,9 @@ def analogy_explorer(analogy: Callable[[str, str, str, int], list[str]]) -> widg
                 answers = analogy(a, b, c, 5)
             except KeyError as missing:
                 print(f"{missing} is not in the vocabulary.")
+                return
+            except NotImplementedError as error:
+                print(not_ready(error))
                 return
             print(f"{a} is to {b} as {c} is to: {', '.join(answers)}")
 

@@ -146,3 +146,8 @@ def test_pca_map_labels_do_not_cover_each_other():
     assert len(boxes) == 30
     overlapping = [(a, b) for n, a in enumerate(boxes) for b in boxes[n + 1:] if a.overlaps(b)]
     assert not overlapping
+
+
+def test_a_widget_says_in_one_line_what_is_not_ready():
+    assert word2vec_view.not_ready(NotImplementedError("Your vectors are not trained yet")) == \
+        "✗ Your vectors are not trained yet"
