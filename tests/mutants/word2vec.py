@@ -142,6 +142,22 @@ def pair_loss_without_minus(v, u_o, U_neg):
     return -loss, *grads
 
 
+def pair_one_minus_sigma(v, u_o, U_neg):
+    loss, _, grad_u_o, _ = _pair(v, u_o, U_neg)
+    g_n = 1 - _sigmoid(U_neg @ v)
+    return loss, (_sigmoid(v @ u_o) - 1) * u_o + g_n @ U_neg, grad_u_o, g_n[:, None] * v
+
+
+def pair_loss_negatives_as_yes(v, u_o, U_neg):
+    _, *grads = _pair(v, u_o, U_neg)
+    return float(-np.log(_sigmoid(v @ u_o)) - np.log(_sigmoid(U_neg @ v)).sum()), *grads
+
+
+def pair_loss_without_negatives(v, u_o, U_neg):
+    _, *grads = _pair(v, u_o, U_neg)
+    return float(-np.log(_sigmoid(v @ u_o))), *grads
+
+
 # sgns_loss_and_grads(W_in, W_out, centres, contexts, negatives) -> (loss, dW_in, dW_out)
 
 def _softplus(x):
@@ -340,6 +356,9 @@ MUTANTS = {
         Mutant(pair_swapped_vectors, says="the other vector"),
         Mutant(pair_negatives_summed, says="its own gradient row"),
         Mutant(pair_loss_without_minus, says="must be positive"),
+        Mutant(pair_one_minus_sigma, says="you used 1 − σ(s_j)"),
+        Mutant(pair_loss_negatives_as_yes, says="not −log σ(v·u_neg)"),
+        Mutant(pair_loss_without_negatives, says="missing the negatives' terms"),
     ],
     "sgns_loss_and_grads": [
         Mutant(sgns_assigns_gradients, says="np.add.at"),
