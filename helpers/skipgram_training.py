@@ -107,7 +107,8 @@ def train_skipgram(ids: np.ndarray, sentence: np.ndarray, counts: np.ndarray,
         order = rng.permutation(len(centres))
         if bar is None:                                 # the first epoch's pairs stand for every epoch's
             total = epochs * len(centres)
-            bar = tqdm(total=total, desc="skip-gram", unit=" pairs", unit_scale=True, disable=not progress)
+            bar = tqdm(total=total, desc="skip-gram", unit=" pairs", unit_scale=True, mininterval=1.0,
+                       disable=not progress)                # a redraw a second keeps the kernel's messages few
         for b in range(0, len(order), batch):
             pick = order[b:b + batch]
             rate = lr * max(1.0 - done / total, 1e-4)

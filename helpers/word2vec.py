@@ -373,7 +373,7 @@ def train(ids: np.ndarray, sentence: np.ndarray, counts: np.ndarray, words: list
     keep = keep_probabilities(np.asarray(counts, dtype=np.float64), sample)
     total, done, losses = epochs * len(ids), 0, []
     start = time.perf_counter()
-    bar = tqdm(total=total, desc=mode, unit=" words", unit_scale=True, disable=not progress)
+    bar = tqdm(total=total, desc=mode, unit=" words", unit_scale=True, mininterval=1.0, disable=not progress)
     for _ in range(epochs):
         kept = rng.random(len(ids)) < keep[ids]
         padded_ids, real = epoch_windows(ids[kept], sentence[kept], window, rng)
