@@ -5,8 +5,10 @@ Notation (one example per row): V words, D dimensions, B examples in a batch, k 
 words in CBOW); `W_out` (V, D) the vectors of words being predicted. The embeddings we keep are W_in.
 
 The reference functions below are the answers to the notebook's exercises (the hidden tests and the
-benchmark use them). `train` is the reference trainer: vectorized mini-batches, float32, a learning
-rate that decays linearly to zero, and a text progress line with words/s and the loss.
+benchmark use them). `train` is the course's fast trainer, which the benchmark measures against gensim:
+vectorized mini-batches, float32, a learning rate that decays linearly to zero, and a progress bar
+with words/s and the loss. (The lesson itself trains with the student's own functions:
+helpers/skipgram_training.py.)
 
 How the trainer keeps NumPy busy: each epoch draws every window and every negative at once (negatives
 from an alias table, constant time per draw). A batch is a run of consecutive centres, so their windows
@@ -16,14 +18,16 @@ to one row per (centre, context) pair. Rows are added with np.add.at on flat ind
 """
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
+from tqdm.auto import tqdm
 
 from helpers.activations import sigmoid
+from helpers.skipgram_training import keep_probabilities
+from helpers.word_eval import unit_rows
 
 # ----- the exercises' reference answers -------------------------------------------------------
 
@@ -122,11 +126,6 @@ def cbow_loss_and_grads(W_in: np.ndarray, W_out: np.ndarray, contexts: np.ndarra
     return float(loss.sum()), dW_in, dW_out
 
 
-def unit_rows(E: np.ndarray) -> np.ndarray:
-    """Each row divided by its length (zero rows stay zero). E: (V, D). Returns (V, D)."""
-    return E / np.maximum(np.linalg.norm(E, axis=1, keepdims=True), 1e-12)
-
-
 def nearest_neighbours(E: np.ndarray, i: int, k: int) -> np.ndarray:
     """The k words most cosine-similar to word i, most similar first, word i left out. E: (V, D). Returns (k,)."""
     sims = unit_rows(E) @ unit_rows(E)[i]
@@ -170,17 +169,6 @@ class Word2Vec:
     def analogy(self, a: str, b: str, c: str, k: int = 5) -> list[str]:
         """"a is to b as c is to ?": the k best answers."""
         return [self.words[j] for j in analogy(self.vectors, self.index[a], self.index[b], self.index[c], k)]
-
-
-def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
-    """Probability of keeping each occurrence of a word when subsampling frequent words (word2vec's rule).
-
-    With f = count / total and t = sample: keep = (sqrt(f / t) + 1) · t / f, capped at 1. sample = 0 keeps all.
-    """
-    if sample <= 0:
-        return np.ones(len(counts))
-    f = counts / counts.sum()
-    return np.minimum((np.sqrt(f / sample) + 1) * sample / f, 1.0)
 
 
 def alias_table(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -359,7 +347,7 @@ def train(ids: np.ndarray, sentence: np.ndarray, counts: np.ndarray, words: list
     mode "skipgram" or "cbow"; `batch` centre words per step, 128 (skip-gram) or 512 (CBOW, one
     prediction per centre where skip-gram makes one per context pair), at most V/4 and at least 16;
     `lr` starts at 0.025 (skip-gram) or 0.05 (CBOW) and decays linearly to zero; `sample` subsamples
-    frequent words (0 = off). Prints words/s and the recent loss twice a second if `progress`.
+    frequent words (0 = off). Shows a progress bar with words/s and the recent loss if `progress`.
     Returns the trained Word2Vec (vectors = W_in, float32).
     """
     if mode not in ("skipgram", "cbow"):
@@ -384,7 +372,8 @@ def train(ids: np.ndarray, sentence: np.ndarray, counts: np.ndarray, words: list
     accept, alias = alias_table(noise_distribution(counts))
     keep = keep_probabilities(np.asarray(counts, dtype=np.float64), sample)
     total, done, losses = epochs * len(ids), 0, []
-    start = shown = time.perf_counter()
+    start = time.perf_counter()
+    bar = tqdm(total=total, desc=mode, unit=" words", unit_scale=True, mininterval=1.0, disable=not progress)
     for _ in range(epochs):
         kept = rng.random(len(ids)) < keep[ids]
         padded_ids, real = epoch_windows(ids[kept], sentence[kept], window, rng)
@@ -397,13 +386,9 @@ def train(ids: np.ndarray, sentence: np.ndarray, counts: np.ndarray, words: list
                         negatives[b // group:-(-stop // group)], rate)
             losses.append(loss / max(int(real[b:stop].sum()), 1))
             done += (stop - b) * per_token
-            now = time.perf_counter()
-            if progress and (now - shown > 0.5 or done >= total - 1):
-                shown, speed = now, done / (now - start)
-                sys.stdout.write(f"\r{mode}: {100 * done / total:5.1f}%  {speed:,.0f} words/s  "
-                                 f"loss {np.mean(losses[-50:]):.3f}  lr {rate:.4f} ")
-                sys.stdout.flush()
+            bar.update((stop - b) * per_token)
+            if len(losses) % 50 == 0:
+                bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}", lr=f"{rate:.4f}", refresh=False)
+    bar.close()
     seconds = time.perf_counter() - start
-    if progress:
-        print()
     return Word2Vec(W_in, list(words), W_out, losses, total / seconds)

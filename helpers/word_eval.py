@@ -1,12 +1,21 @@
 """Scoring word vectors: Spearman's ρ on WordSim-353 and accuracy on the word2vec analogy questions.
 
 Both skip questions with a word outside the vocabulary and say how many they used, as gensim does.
+`load_comparison` reads the scores of the reference models that lesson 4 sets the student's beside.
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 
-from helpers.word2vec import unit_rows
+COMPARISON = Path(__file__).resolve().parent / "data" / "word2vec_comparison.json"
+
+
+def unit_rows(E: np.ndarray) -> np.ndarray:
+    """Each row divided by its length (zero rows stay zero). E: (V, D). Returns (V, D)."""
+    return E / np.maximum(np.linalg.norm(E, axis=1, keepdims=True), 1e-12)
 
 
 def ranks(x: np.ndarray) -> np.ndarray:
@@ -51,3 +60,9 @@ def analogy_accuracy(vectors: np.ndarray, index: dict[str, int],
         sims[rows, q[:, :3]] = -np.inf
         right += int((sims.argmax(axis=1) == q[:, 3]).sum())
     return right / len(used), len(used)
+
+
+def load_comparison() -> dict:
+    """The stored scores of lesson 4's reference models, over seeds, and the corpus-size curve
+    (made by scripts/make_word2vec_comparison.py; see helpers/data/README_word2vec.md)."""
+    return json.loads(COMPARISON.read_text(encoding="utf-8"))

@@ -16,8 +16,9 @@ from helpers.checks.core import CheckFailed, call_student, expect_array, expect_
 from helpers.checks.loops import expect_no_loops
 
 LOST_REPEATS = ("Some rows appear more than once in the indices, and your gradient keeps only one of their "
-                "contributions: `dW[idx] = g` and `dW[idx] += g` write a repeated row once (the last write "
-                "wins), so gradient is silently lost. Accumulate with np.add.at(dW, idx, g).")
+                "contributions: `dW[idx] = g` and `dW[idx] += g` write a repeated row once (only one of the "
+                "writes survives, and NumPy does not promise which), so gradient is silently lost. "
+                "Accumulate with np.add.at(dW, idx, g).")
 
 
 # ----- small tools ------------------------------------------------------------------------------
@@ -226,6 +227,87 @@ def check_bce_with_logits(bce_with_logits: Callable) -> None:
     expect_finite(grad, f"The gradient of {what}", "Compute σ(s) without overflow: for s < 0 use e^s / (1 + e^s).")
     expect_no_loops(bce_with_logits)
     passed(what)
+
+
+# ----- the gradients of one pair, derived by hand --------------------------------------------------
+
+def _pair_loss(v, u_o, U_neg) -> float:
+    return float(-_log_sigmoid(v @ u_o) - sum(_log_sigmoid(-(v @ u)) for u in U_neg))
+
+
+def _central_differences(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """∂f/∂x by central differences, entry by entry: the definition of the derivative, no formula."""
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[i] += h
+        down[i] -= h
+        grad[i] = (f(up) - f(down)) / (2 * h)
+    return grad
+
+
+def _pair_mistakes(v, u_o, U_neg) -> dict[str, tuple[str, np.ndarray]]:
+    """The gradients that typical slips in the derivation give, as (explanation, grad_v, grad_u_o, grad_U_neg)."""
+    sig_o, sig_n = _sigmoid(v @ u_o), _sigmoid(U_neg @ v)                  # scalar, (k,)
+    return {
+        "positive as negative": (
+            "The true context is treated like a negative: for it ∂ℓ/∂s_o = σ(s_o) − 1 (negative, so a step "
+            "against the gradient raises v·u_o), not σ(s_o).",
+            sig_o * u_o + sig_n @ U_neg, sig_o * v, sig_n[:, None] * v),
+        "negatives labelled one": (
+            "The negatives are treated as true contexts: the derivative of −log σ(−s_j) is +σ(s_j), not "
+            "σ(s_j) − 1. A step against the gradient must push v·u_neg down.",
+            (sig_o - 1) * u_o + (sig_n - 1) @ U_neg, (sig_o - 1) * v, (sig_n - 1)[:, None] * v),
+        "inner minus": (
+            "The minus inside σ(−s_j) is lost in the chain rule: d/ds [−log σ(−s)] = (1 − σ(−s))·(+1) = σ(s). "
+            "Your negatives' gradients have the opposite sign.",
+            (sig_o - 1) * u_o - sig_n @ U_neg, (sig_o - 1) * v, -sig_n[:, None] * v),
+        "one minus sigma": (
+            "For a negative you used 1 − σ(s_j) = σ(−s_j); the derivative of −log σ(−s_j) with respect to s_j "
+            "is σ(s_j).",
+            (sig_o - 1) * u_o + (1 - sig_n) @ U_neg, (sig_o - 1) * v, (1 - sig_n)[:, None] * v),
+        "swapped vectors": (
+            "The chain rule's last factor is the other vector: ∂(v·u)/∂v = u and ∂(v·u)/∂u = v. The gradient "
+            "for u_o and the negatives is a multiple of v, the centre's vector.",
+            (sig_o - 1) * u_o + sig_n @ U_neg, (sig_o - 1) * u_o, sig_n[:, None] * U_neg),
+    }
+
+
+def check_sgns_pair_gradients(sgns_pair_gradients: Callable) -> None:
+    what = "`sgns_pair_gradients(v, u_o, U_neg)`"
+    rng = np.random.default_rng(8)
+    cases = [(rng.normal(size=3), rng.normal(size=3), rng.normal(size=(2, 3))),
+             (rng.normal(size=4) * 0.7, rng.normal(size=4) * 0.7, None)]
+    cases[1] = (cases[1][0], cases[1][1], rng.normal(size=(3, 4))[[0, 1, 0]])   # a negative drawn twice
+    for v, u_o, U_neg in cases:
+        k, D = U_neg.shape
+        result = _tuple(call_student(sgns_pair_gradients, v, u_o, U_neg), 4, what,
+                        "loss, grad_v, grad_u_o, grad_U_neg")
+        loss = _scalar(result[0], f"The loss of {what}", "Return ℓ for this one pair: one number.")
+        want_loss = _pair_loss(v, u_o, U_neg)
+        sig_o, sig_n = _sigmoid(v @ u_o), _sigmoid(U_neg @ v)
+        _expect_scalar_close(loss, want_loss, f"The loss of {what}", [
+            ("The loss must be positive: it is −log of probabilities. Put a minus in front of each log.", -want_loss),
+            ("The negatives' terms are −log σ(−v·u_neg) (the probability of answering \"no\"), not −log σ(v·u_neg).",
+             float(-np.log(sig_o) - np.log(sig_n).sum())),
+            ("The loss is missing the negatives' terms −Σ_j log σ(−v·u_neg_j).", float(-np.log(sig_o))),
+        ])
+        numeric = [_central_differences(lambda x: _pair_loss(x, u_o, U_neg), v),
+                   _central_differences(lambda x: _pair_loss(v, x, U_neg), u_o),
+                   _central_differences(lambda x: _pair_loss(v, u_o, x), U_neg)]
+        mistakes = _pair_mistakes(v, u_o, U_neg)
+        for n, (name, shape) in enumerate([("grad_v", (D,)), ("grad_u_o", (D,)), ("grad_U_neg", (k, D))]):
+            label = f"`{name}` of {what}"
+            expect_array(result[n + 1], shape, label, shape_hints={
+                (D,): "Each negative gets its own gradient row, σ(s_j)·v: shape (k, D), one row per row of U_neg.",
+                (k,): "A gradient with respect to a vector is a vector: keep the factor v or u from the chain rule.",
+                (): "A gradient with respect to a vector is a vector of the same shape, not a number."})
+            wrongs = [(explanation, answer[n]) for explanation, *answer in mistakes.values()]
+            if name == "grad_v":
+                wrongs.append(("grad_v is missing the negatives' part: v is in every score, so it also gets "
+                               "Σ_j σ(s_j)·u_neg_j.", (sig_o - 1) * u_o))
+            expect_close(result[n + 1], numeric[n], label, mistakes=wrongs, rtol=1e-5, atol=1e-7)
+    passed(what, " (compared with central differences of the loss)")
 
 
 # ----- skip-gram and CBOW with negative sampling --------------------------------------------------

@@ -100,6 +100,64 @@ def bce_mean_loss(s, y):
     return (np.maximum(s, 0) - s * y + np.log1p(np.exp(-np.abs(s)))).mean(), _sigmoid(s) - y
 
 
+# sgns_pair_gradients(v, u_o, U_neg) -> (loss, grad_v, grad_u_o, grad_U_neg)
+
+def _pair(v, u_o, U_neg, positive=1.0, negative=0.0, inner=1.0):
+    s_o, s_n = v @ u_o, U_neg @ v
+    loss = float(-np.log(_sigmoid(s_o)) - np.log(_sigmoid(-s_n)).sum())
+    g_o, g_n = _sigmoid(s_o) - positive, inner * (_sigmoid(s_n) - negative)
+    return loss, g_o * u_o + g_n @ U_neg, g_o * v, g_n[:, None] * v
+
+
+def pair_positive_as_negative(v, u_o, U_neg):
+    return _pair(v, u_o, U_neg, positive=0.0)
+
+
+def pair_negatives_labelled_one(v, u_o, U_neg):
+    return _pair(v, u_o, U_neg, negative=1.0)
+
+
+def pair_inner_minus_lost(v, u_o, U_neg):
+    return _pair(v, u_o, U_neg, inner=-1.0)
+
+
+def pair_centre_misses_negatives(v, u_o, U_neg):
+    loss, _, grad_u_o, grad_U_neg = _pair(v, u_o, U_neg)
+    return loss, (_sigmoid(v @ u_o) - 1) * u_o, grad_u_o, grad_U_neg
+
+
+def pair_swapped_vectors(v, u_o, U_neg):
+    loss, grad_v, _, _ = _pair(v, u_o, U_neg)
+    s_n = U_neg @ v
+    return loss, grad_v, (_sigmoid(v @ u_o) - 1) * u_o, _sigmoid(s_n)[:, None] * U_neg
+
+
+def pair_negatives_summed(v, u_o, U_neg):
+    loss, grad_v, grad_u_o, grad_U_neg = _pair(v, u_o, U_neg)
+    return loss, grad_v, grad_u_o, grad_U_neg.sum(axis=0)
+
+
+def pair_loss_without_minus(v, u_o, U_neg):
+    loss, *grads = _pair(v, u_o, U_neg)
+    return -loss, *grads
+
+
+def pair_one_minus_sigma(v, u_o, U_neg):
+    loss, _, grad_u_o, _ = _pair(v, u_o, U_neg)
+    g_n = 1 - _sigmoid(U_neg @ v)
+    return loss, (_sigmoid(v @ u_o) - 1) * u_o + g_n @ U_neg, grad_u_o, g_n[:, None] * v
+
+
+def pair_loss_negatives_as_yes(v, u_o, U_neg):
+    _, *grads = _pair(v, u_o, U_neg)
+    return float(-np.log(_sigmoid(v @ u_o)) - np.log(_sigmoid(U_neg @ v)).sum()), *grads
+
+
+def pair_loss_without_negatives(v, u_o, U_neg):
+    _, *grads = _pair(v, u_o, U_neg)
+    return float(-np.log(_sigmoid(v @ u_o))), *grads
+
+
 # sgns_loss_and_grads(W_in, W_out, centres, contexts, negatives) -> (loss, dW_in, dW_out)
 
 def _softplus(x):
@@ -273,7 +331,7 @@ MUTANTS = {
     ],
     "embedding_backward": [
         Mutant(embedding_backward_assigns, says="np.add.at"),
-        Mutant(embedding_backward_plus_equals, says="the last write wins"),
+        Mutant(embedding_backward_plus_equals, says="NumPy does not promise which"),
         Mutant(embedding_backward_not_scattered, says="one row per word of the vocabulary"),
         Mutant(embedding_backward_loop, says="uses a `for` loop"),
     ],
@@ -289,6 +347,18 @@ MUTANTS = {
         Mutant(bce_gradient_sign, says="wrong sign"),
         Mutant(bce_gradient_times_sigmoid_derivative, says="extra factor σ(s)(1 − σ(s))"),
         Mutant(bce_mean_loss, says="one loss per score"),
+    ],
+    "sgns_pair_gradients": [
+        Mutant(pair_positive_as_negative, says="treated like a negative"),
+        Mutant(pair_negatives_labelled_one, says="treated as true contexts"),
+        Mutant(pair_inner_minus_lost, says="The minus inside σ(−s_j)"),
+        Mutant(pair_centre_misses_negatives, says="missing the negatives' part"),
+        Mutant(pair_swapped_vectors, says="the other vector"),
+        Mutant(pair_negatives_summed, says="its own gradient row"),
+        Mutant(pair_loss_without_minus, says="must be positive"),
+        Mutant(pair_one_minus_sigma, says="you used 1 − σ(s_j)"),
+        Mutant(pair_loss_negatives_as_yes, says="not −log σ(v·u_neg)"),
+        Mutant(pair_loss_without_negatives, says="missing the negatives' terms"),
     ],
     "sgns_loss_and_grads": [
         Mutant(sgns_assigns_gradients, says="np.add.at"),
