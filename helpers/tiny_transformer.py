@@ -11,7 +11,7 @@ lesson's exercise functions are passed in as `Parts`, so it runs on whatever the
     logits = h Wout + bout                    (B, T, V)
 
 Lesson 6 trains it to reverse digit strings (helpers.toy_sequences) and, causal, as a character-level
-language model (helpers.char_text); `Adam`, `cross_entropy`, `train` and `generate` are the plumbing.
+language model (helpers.char_text); `Adam`, `cross_entropy`, `Trainer` and `generate` are the plumbing.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 EPS = 1e-5
-WHILE_GRADING = 200   # the most training steps `train` takes while nbgrader executes a notebook
+WHILE_GRADING = 200   # the most steps one training run takes while nbgrader executes a notebook
 
 
 @dataclass(frozen=True)
@@ -141,8 +141,14 @@ class SelfAttention:
         self.grads = [np.zeros((D, D)) for _ in range(4)]
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        mask = self.parts.causal_mask(x.shape[1]) if self.causal else None
-        out, self.weights = self.parts.multi_head_attention(x, *self.params, self.heads, mask)
+        B, T, _ = x.shape
+        mask = self.parts.causal_mask(T) if self.causal else None
+        result = self.parts.multi_head_attention(x, *self.params, self.heads, mask)
+        shapes = [np.shape(a) for a in result] if isinstance(result, tuple) and len(result) == 2 else None
+        if shapes != [x.shape, (B, self.heads, T, T)]:
+            raise ValueError(f"multi_head_attention must return (out, weights) of shapes {x.shape} and "
+                             f"{(B, self.heads, T, T)}; it returned {shapes if shapes else type(result).__name__}")
+        out, self.weights = result
         self.x = x
         return out
 
@@ -251,34 +257,50 @@ class Adam:
             p -= self.lr * (m / (1 - b1 ** self.t)) / (np.sqrt(v / (1 - b2 ** self.t)) + self.eps)
 
 
-def cosine_lr(step: int, steps: int, lr: float, lr_end: float) -> float:
-    """The learning rate of step 0 … steps-1 on a half cosine from `lr` (step 0) down towards `lr_end`."""
-    return lr_end + 0.5 * (lr - lr_end) * (1 + np.cos(np.pi * step / steps))
+def cosine_lr(step: int, total: int, lr: float, lr_end: float) -> float:
+    """The learning rate at `step` on a half cosine from `lr` at step 0 to `lr_end` at step `total`."""
+    return lr_end + 0.5 * (lr - lr_end) * (1 + np.cos(np.pi * min(step, total) / total))
+
+
+class Trainer:
+    """Adam on a model's parameters, run `steps` at a time (one progress bar per run), on batches
+    (tokens, targets) from next_batch(); the loss of every step is kept in `losses`.
+
+    The learning rate follows a half cosine from `lr` at step 0 down to `lr_end` at step `total`
+    (constant if lr_end is None), however the steps are split into runs. While nbgrader executes the
+    notebook (NBGRADER_EXECUTION is set) a run takes at most WHILE_GRADING steps: grading never depends
+    on a trained model.
+    """
+
+    def __init__(self, model: TinyTransformer, next_batch: Callable[[], tuple[np.ndarray, np.ndarray]],
+                 total: int, lr: float = 3e-3, lr_end: float | None = None) -> None:
+        self.model, self.next_batch, self.total = model, next_batch, total
+        self.lr, self.lr_end = lr, lr_end
+        self.optimiser = Adam(model.params, model.grads, lr)
+        self.losses: list[float] = []
+
+    def run(self, steps: int, desc: str = "training") -> list[float]:
+        """Take `steps` more steps; returns their losses."""
+        if os.environ.get("NBGRADER_EXECUTION"):
+            steps = min(steps, WHILE_GRADING)
+        first = len(self.losses)
+        bar = tqdm(range(steps), desc=desc)
+        for _ in bar:
+            if self.lr_end is not None:
+                self.optimiser.lr = cosine_lr(len(self.losses), self.total, self.lr, self.lr_end)
+            tokens, targets = self.next_batch()
+            loss, dlogits = cross_entropy(self.model.forward(tokens), targets)
+            self.model.backward(dlogits)
+            self.optimiser.step()
+            self.losses.append(loss)
+            bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+        return self.losses[first:]
 
 
 def train(model: TinyTransformer, next_batch: Callable[[], tuple[np.ndarray, np.ndarray]], steps: int,
           lr: float = 3e-3, lr_end: float | None = None, desc: str = "training") -> list[float]:
-    """`steps` Adam steps on batches (tokens, targets) from next_batch(), with a progress bar.
-
-    The learning rate goes from `lr` down to `lr_end` along a half cosine (constant if lr_end is None).
-    While nbgrader executes the notebook (NBGRADER_EXECUTION is set) at most WHILE_GRADING steps are
-    taken: grading never depends on a trained model. Returns the loss of every step.
-    """
-    if os.environ.get("NBGRADER_EXECUTION"):
-        steps = min(steps, WHILE_GRADING)
-    optimiser = Adam(model.params, model.grads, lr)
-    losses = []
-    bar = tqdm(range(steps), desc=desc)
-    for step in bar:
-        if lr_end is not None:
-            optimiser.lr = cosine_lr(step, steps, lr, lr_end)
-        tokens, targets = next_batch()
-        loss, dlogits = cross_entropy(model.forward(tokens), targets)
-        model.backward(dlogits)
-        optimiser.step()
-        losses.append(loss)
-        bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
-    return losses
+    """Train in one run of `steps` steps (see Trainer); returns the loss of every step."""
+    return Trainer(model, next_batch, steps, lr, lr_end).run(steps, desc)
 
 
 def generate(model: TinyTransformer, prompt: np.ndarray, new: int, context: int, rng: np.random.Generator,

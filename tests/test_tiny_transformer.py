@@ -96,6 +96,17 @@ def test_an_unwritten_exercise_stops_the_model_with_its_not_implemented_error():
         tt.train(model, lambda: reversal_batch(np.random.default_rng(0), 2, 3, 4), steps=5)
 
 
+def test_attention_that_returns_the_wrong_shapes_is_named_with_the_shapes_it_gave():
+    def single_head(X, Wq, Wk, Wv, Wo, h, mask=None):
+        return _reference_multi_head_attention(X, Wq, Wk, Wv, Wo, 1, mask)
+
+    parts = tt.Parts(**{name: getattr(REFERENCE, name) for name in PART_NAMES if name != "multi_head_attention"},
+                     multi_head_attention=single_head)
+    model = tt.TinyTransformer(parts, vocab=4, D=4, F=4, heads=2, seed=0)
+    with pytest.raises(ValueError, match=r"shapes \(3, 5, 4\) and \(3, 2, 5, 5\); it returned \[\(3, 5, 4\), \(3, 1, 5, 5\)\]"):
+        model.forward(np.zeros((3, 5), dtype=int))
+
+
 def test_the_model_names_its_arguments_when_the_heads_do_not_divide_the_width():
     with pytest.raises(ValueError, match="D=6, heads=4"):
         tt.TinyTransformer(REFERENCE, vocab=4, D=6, F=4, heads=4)
@@ -117,9 +128,24 @@ def test_adams_first_step_moves_each_parameter_by_lr_against_its_gradient():
 
 
 def test_the_cosine_schedule_goes_from_lr_down_to_lr_end():
-    rates = [tt.cosine_lr(step, 100, 1e-2, 1e-3) for step in range(100)]
+    rates = [tt.cosine_lr(step, 100, 1e-2, 1e-3) for step in range(101)]
     assert rates[0] == pytest.approx(1e-2) and rates[50] == pytest.approx(5.5e-3)
-    assert np.all(np.diff(rates) < 0) and rates[-1] == pytest.approx(1e-3, rel=1e-2)
+    assert np.all(np.diff(rates) < 0) and rates[100] == pytest.approx(1e-3) == tt.cosine_lr(150, 100, 1e-2, 1e-3)
+
+
+def test_training_in_two_runs_is_training_in_one():
+    def fresh():
+        model = tt.TinyTransformer(REFERENCE, vocab=6, D=8, F=8, heads=2, seed=6)
+        rng = np.random.default_rng(6)
+        return model, tt.Trainer(model, lambda: reversal_batch(rng, 4, 5, 6), total=30, lr=1e-2, lr_end=1e-3)
+
+    whole, once = fresh()
+    split, twice = fresh()
+    once.run(30)
+    first, second = twice.run(12), twice.run(18)
+    assert len(first) == 12 and len(second) == 18 and twice.losses == first + second == once.losses
+    assert all(np.array_equal(a, b) for a, b in zip(whole.params, split.params))
+    assert twice.optimiser.lr == pytest.approx(tt.cosine_lr(29, 30, 1e-2, 1e-3))
 
 
 def test_training_learns_to_reverse_short_sequences():
@@ -132,7 +158,7 @@ def test_training_learns_to_reverse_short_sequences():
 
 
 @pytest.mark.parametrize("grading, taken", [(None, 250), ("validate", tt.WHILE_GRADING)])
-def test_training_takes_fewer_steps_only_while_nbgrader_executes(grading, taken, monkeypatch):
+def test_a_training_run_takes_fewer_steps_only_while_nbgrader_executes(grading, taken, monkeypatch):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     if grading:
         monkeypatch.setenv("NBGRADER_EXECUTION", grading)
