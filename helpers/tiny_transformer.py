@@ -128,7 +128,7 @@ class SelfAttention:
 
     forward: parts.multi_head_attention, with parts.causal_mask(T) if `causal`; keeps the weights.
     backward: the projections and the heads' outputs are recomputed from the input and the weights
-    (cheaper to redo than to ask multi_head_attention for them), then
+    (multi_head_attention returns only the output and the weights), then
 
         dWo = merged.T @ dout                                  merged = merge_heads(weights @ V)
         dQ, dK, dV = attention_backward(split_heads(dout @ Wo.T), Q, K, V, weights)
