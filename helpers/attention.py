@@ -68,7 +68,7 @@ def attention_backward(dout: np.ndarray, Q: np.ndarray, K: np.ndarray, V: np.nda
     dP = dout @ np.swapaxes(V, -1, -2)                           # (..., Tq, Tk)
     row = (dout * out).sum(axis=-1, keepdims=True) if out is not None else (dP * P).sum(axis=-1, keepdims=True)
     dP -= row
-    dS = np.multiply(dP, P, out=dP)                              # softmax Jacobian-vector product
+    dS = np.multiply(dP, P, out=dP)                              # the softmax's vector–Jacobian product
     dS *= scale
     return dS @ K, np.swapaxes(dS, -1, -2) @ Q, dV
 

@@ -146,3 +146,28 @@ def test_float32_stays_float32():
     out, P = A.attention_forward(Q, K, V, A.causal_mask(5)[:4])
     assert out.dtype == P.dtype == np.float32
     assert all(g.dtype == np.float32 for g in A.attention_backward(out, Q, K, V, P, out))
+
+
+def test_pytorch_masks_behave_as_the_lesson_says():
+    """Section 3's warning: nn.MultiheadAttention's boolean masks are True = blocked, the opposite of ours and of
+    scaled_dot_product_attention's, and with need_weights=True (its default) a fully blocked query gives NaN."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    T = 4
+    x = torch.randn(1, T, 6)
+    keep = torch.from_numpy(A.causal_mask(T))
+    mha = torch.nn.MultiheadAttention(6, 2, batch_first=True)
+    with torch.no_grad():
+        _, weights = mha(x, x, x, attn_mask=~keep)
+        assert (weights[0][~keep] == 0).all() and torch.allclose(weights[0].sum(-1), torch.ones(T))
+        _, as_is = mha(x, x, x, attn_mask=keep)                  # our mask passed unchanged blocks what we keep
+        assert (as_is[0, :-1][keep[:-1]] == 0).all()
+        empty = ~keep
+        empty[1] = True                                            # query 1: every key blocked
+        out, weights = mha(x, x, x, attn_mask=empty)
+        assert torch.isnan(weights[0, 1]).all() and torch.isnan(out[0, 1]).all()
+        assert not torch.isnan(out[0, [0, 2, 3]]).any()
+        q = x.unsqueeze(1)                                           # (B, heads=1, T, d)
+        sdpa = torch.nn.functional.scaled_dot_product_attention(q, q, q, attn_mask=keep)
+        ours, _ = A.attention_forward(q.double().numpy(), q.double().numpy(), q.double().numpy(), A.causal_mask(T))
+        assert np.allclose(sdpa.numpy(), ours, atol=1e-5)

@@ -56,16 +56,16 @@ def model(kind: str, tied: bool, V: int = 5, H: int = 4, seed: int = 0) -> langu
 
 def test_shipped_text_uses_only_the_alphabet_and_round_trips():
     text = char_text.load_text()
-    assert len(text) > 2_000_000 and set(text) == set(char_text.ALPHABET)
+    assert len(text) > 2_000_000 and set(text) == set(char_text.LETTERS.symbols)
     assert "  " not in text and text.startswith("anarchism is a political philosophy")
-    ids = char_text.encode(text[:1000])
-    assert ids.dtype == np.int64 and ids.max() < len(char_text.ALPHABET)
-    assert char_text.decode(ids) == text[:1000]
+    ids = char_text.LETTERS.encode(text[:1000])
+    assert ids.dtype == np.int64 and ids.max() < len(char_text.LETTERS)
+    assert char_text.LETTERS.decode(ids) == text[:1000]
 
 
 def test_encode_names_characters_outside_the_alphabet():
     with pytest.raises(ValueError, match=r"got '\.A'"):
-        char_text.encode("a.A")
+        char_text.LETTERS.encode("a.A")
 
 
 def test_streams_cut_the_text_into_contiguous_rows():

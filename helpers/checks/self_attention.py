@@ -17,8 +17,8 @@ from helpers import attention as ref
 from helpers.checks.core import CheckFailed, call_student, expect_array, expect_close, expect_finite, passed
 from helpers.checks.loops import expect_no_loops
 
-CONVENTION = ("In this course a mask is True where a query MAY attend to a key (True = keep), as in "
-              "PyTorch's scaled_dot_product_attention.")
+CONVENTION = ("In this course a mask is True where a query MAY attend to a key (True = keep): a convention, "
+              "shared by PyTorch's scaled_dot_product_attention and reversed in its nn.MultiheadAttention.")
 
 
 def _softmax_cols(S: np.ndarray) -> np.ndarray:
@@ -201,12 +201,12 @@ def check_attention_backward(attention_backward: Callable) -> None:
         ("dQ", got[0], want[0], [
             ("The 1/√d_k of the forward pass scales the scores, so it scales dQ and dK too.", dS @ K),
             ("The softmax is not elementwise: every weight of a row depends on every score of that row. "
-             "Its Jacobian-vector product is dS = P ⊙ (dP − rowsum(P ⊙ dP)); you left out the subtracted row term.",
+             "Its vector–Jacobian product is dS = P ⊙ (dP − rowsum(P ⊙ dP)); you left out the subtracted row term.",
              s * dS_elementwise @ K)]),
         ("dK", got[1], want[1], [
             ("The 1/√d_k of the forward pass scales the scores, so it scales dQ and dK too.", dS_t @ Q),
             ("The softmax is not elementwise: every weight of a row depends on every score of that row. "
-             "Its Jacobian-vector product is dS = P ⊙ (dP − rowsum(P ⊙ dP)); you left out the subtracted row term.",
+             "Its vector–Jacobian product is dS = P ⊙ (dP − rowsum(P ⊙ dP)); you left out the subtracted row term.",
              s * np.swapaxes(dS_elementwise, -1, -2) @ Q),
             ("dK needs the transpose of dS: S = Q Kᵀ, so dK = dSᵀ Q (scaled). You used dS Q.", s * dS @ Q)]),
     ]:
