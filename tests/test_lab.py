@@ -127,7 +127,7 @@ def _assert_it_renders(path: str, page: Page, views: list[CellView]) -> None:
         assert "<Figure size" not in view.output, f"{where} printed a figure instead of drawing it"
         if "plt.show()" in cell.source and not view.errors:
             assert view.images, f"{where} shows no image"
-        if MAKES_A_WIDGET.search(cell.source):
+        if MAKES_A_WIDGET.search(cell.source) and not view.errors:
             assert view.widgets, f"{where} shows no widget"
         for failure in WIDGET_FAILURES:
             assert failure not in view.output, f"{where} shows {failure!r}"
