@@ -101,9 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "progress":
         from helpers.progress import course_progress
 
-        if not args.notebooks.is_dir():
-            parser.error(f"no such folder: {args.notebooks}")
-        print(course_progress(args.notebooks))
+        try:
+            print(course_progress(args.notebooks))
+        except ValueError as error:             # no such folder, or no course around the helpers
+            parser.error(str(error))
         return 0
     if args.command == "release":
         unknown = set(args.lessons) - set(lessons())

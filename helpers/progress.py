@@ -134,7 +134,7 @@ def status(lesson_module: str, exercise: str, namespace: dict) -> Status:
             return Status(exercise, TODO, "not written yet")
         return Status(exercise, WRONG, str(failure).splitlines()[0])
     except Exception as error:  # noqa: BLE001 — whatever the student's code makes the check raise is a fail
-        return Status(exercise, WRONG, f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
+        return Status(exercise, WRONG, f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}")
     return Status(exercise, DONE)
 
 
@@ -269,6 +269,9 @@ def course_progress(notebooks_dir: str | Path = "notebooks") -> CourseProgress:
     folder = Path(notebooks_dir)
     if not folder.is_dir():
         raise ValueError(f"notebooks_dir: no such folder: {folder.resolve()}")
+    if not SOLUTIONS.is_dir():     # a plain install of the helpers package, as on a JupyterHub
+        raise ValueError(f"course progress needs the course's repository, whose solutions/ names the lessons; "
+                         f"{SOLUTIONS} is not there")
     results = []
     for lesson in tqdm(lessons(), desc="Running a copy of each lesson", unit="lesson", leave=False):
         solution = next((SOLUTIONS / lesson).glob("*.ipynb"))

@@ -16,11 +16,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbgrader.apps import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
 
 from helpers import overview
 from helpers.course import lessons
-from helpers.progress import DONE, NOT_RUN, TODO, WRONG, LessonProgress, Status, exercises, instructor_sources, \
-    lesson_status, run_lesson
+from helpers.progress import DONE, NOT_RUN, TODO, WRONG, LessonProgress, Status, course_progress, exercises, \
+    instructor_sources, lesson_status, run_lesson
 from tests.notebooks import COURSE, RELEASED, ROOT, SOLUTIONS, nbgrader, read, reference_namespace, \
     released_notebooks, solution_notebooks, solved
 
@@ -49,6 +51,8 @@ def test_lessons_are_the_folders_and_the_overview_is_the_one_notebook_beside_the
     assert [p.parent.name for p in released_notebooks()] == LESSONS
     assert all(not name.startswith("overview") for name in LESSONS)
     assert all(len(list((SOLUTIONS / lesson).glob("*.ipynb"))) == 1 for lesson in LESSONS)
+    course = CourseDirectory(root=str(ROOT), source_directory=SOLUTIONS.name, release_directory=RELEASED.name)
+    assert sorted(NbGraderAPI(coursedir=course).get_source_assignments()) == LESSONS, "nbgrader's assignments"
 
 
 def test_the_readme_table_lists_every_lesson_once_in_order():
@@ -202,6 +206,13 @@ def test_a_notebook_that_never_ends_is_stopped_and_named(tmp_path):
 def test_course_progress_refuses_a_folder_that_is_not_there(tmp_path):
     run = subprocess.run([COURSE, "progress", str(tmp_path / "nope")], capture_output=True, text=True)
     assert run.returncode == 2 and f"no such folder: {tmp_path / 'nope'}" in run.stderr
+
+
+def test_course_progress_says_it_needs_the_course_around_the_helpers(tmp_path, monkeypatch):
+    """A plain install of the helpers package (a JupyterHub's) has no solutions/ naming the lessons."""
+    monkeypatch.setattr("helpers.course.SOLUTIONS", tmp_path / "solutions")
+    with pytest.raises(ValueError, match="course progress needs the course's repository"):
+        course_progress(tmp_path)
 
 
 # The overview notebook ------------------------------------------------------------------------------------
