@@ -16,6 +16,7 @@ from pathlib import Path
 import nbformat
 
 from helpers.course import ROOT, SOLUTIONS, lessons
+from helpers.progress import notebook_exercises
 
 NAME = "overview.ipynb"
 SOURCE = SOLUTIONS / NAME
@@ -35,12 +36,6 @@ def readme_lessons(readme: str) -> list[Lesson]:
     return [Lesson(int(number), teaches, folder) for number, teaches, folder in README_ROW.findall(readme)]
 
 
-def _exercises(notebook: Path) -> list[str]:
-    """The functions a lesson asks for: its solution cells' grade_ids, in order."""
-    return [cell.metadata["nbgrader"]["grade_id"] for cell in nbformat.read(notebook, as_version=4).cells
-            if cell.get("metadata", {}).get("nbgrader", {}).get("solution")]
-
-
 def lesson_list(readme: str) -> str:
     """The markdown of the overview's list of lessons."""
     table = {lesson.folder: lesson for lesson in readme_lessons(readme)}
@@ -50,7 +45,7 @@ def lesson_list(readme: str) -> str:
     rows = []
     for folder in lessons():
         notebook = next((SOLUTIONS / folder).glob("*.ipynb"))
-        functions = ", ".join(f"`{name}`" for name in _exercises(notebook))
+        functions = ", ".join(f"`{name}`" for name in notebook_exercises(notebook))
         lesson = table[folder]
         rows.append(f"| {lesson.number} | [{lesson.teaches}]({folder}/{notebook.name}) | {functions} |")
     return "\n".join([

@@ -108,7 +108,7 @@ class CourseProgress:
 # In a kernel: the lesson's own status ------------------------------------------------------------------
 
 def exercises(lesson_module: str) -> list[str]:
-    """The exercises of a lesson, in course order: one per `check_<name>` of helpers.checks.<lesson_module>."""
+    """The exercises of a lesson: one per `check_<name>` of helpers.checks.<lesson_module>, in its order."""
     try:
         module = importlib.import_module(f"helpers.checks.{lesson_module}")
     except ModuleNotFoundError:
@@ -203,14 +203,32 @@ def _unix_sockets(folder: Path) -> Config:
     return Config({"KernelManager": {"transport": "ipc", "ip": str(folder.resolve() / "kernel")}})
 
 
-def run_lesson(path: Path, lesson: str, instructor_sources: list[str], lesson_module: str,
-               seconds: int = CELL_SECONDS) -> LessonProgress:
-    """Execute a copy of the lesson notebook at `path` in a fresh kernel; the statuses it sends back.
-    A notebook that is missing, unreadable or does not finish is reported as the lesson's problem."""
+def instructor_sources(solution: Path) -> list[str]:
+    """The code cells of a lesson's released notebook that are not exercises or their tests: the same in its
+    solution notebook, since a release changes only those (tests/test_progress.py holds it to that)."""
+    import nbformat
+
+    return [cell.source for cell in nbformat.read(solution, as_version=4).cells
+            if cell.cell_type == "code" and not (_nbgrader(cell).get("solution") or _nbgrader(cell).get("grade"))]
+
+
+def notebook_exercises(solution: Path) -> list[str]:
+    """The exercises of a lesson notebook, in its order: its solution cells' grade_ids."""
+    import nbformat
+
+    return [_nbgrader(cell)["grade_id"] for cell in nbformat.read(solution, as_version=4).cells
+            if _nbgrader(cell).get("solution")]
+
+
+def run_lesson(path: Path, solution: Path, seconds: int = CELL_SECONDS) -> LessonProgress:
+    """Execute a copy of the lesson notebook at `path` in a fresh kernel; the statuses it sends back, in the
+    order of the lesson's exercises. A notebook that is missing, unreadable or does not finish is reported as
+    the lesson's problem. `solution`: the lesson's solution notebook, solutions/NN_name/name.ipynb."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+    lesson, lesson_module = solution.parent.name, solution.stem
     total = len(exercises(lesson_module))
 
     def problem(text: str) -> LessonProgress:
@@ -219,7 +237,7 @@ def run_lesson(path: Path, lesson: str, instructor_sources: list[str], lesson_mo
     if not path.is_file():
         return problem(f"no notebook at {path}")
     try:
-        runs = lesson_copy(nbformat.read(path, as_version=4), instructor_sources, lesson_module)
+        runs = lesson_copy(nbformat.read(path, as_version=4), instructor_sources(solution), lesson_module)
     except Exception as error:  # noqa: BLE001 — not JSON, not a notebook, cells without sources...
         return problem(f"could not read {path.name}: {type(error).__name__}: {error}")
     running = []                               # the cells started so far, to name the one that timed out
@@ -247,16 +265,9 @@ def run_lesson(path: Path, lesson: str, instructor_sources: list[str], lesson_mo
             mark, note = ((WRONG, f"its cell raised {raised[exercise]}") if raised.get(exercise) else
                           (TODO, "not found in the notebook"))
         statuses.append(Status(exercise, mark, note))
+    order = notebook_exercises(solution)
+    statuses.sort(key=lambda s: order.index(s.exercise) if s.exercise in order else len(order))
     return LessonProgress(lesson, total, tuple(statuses))
-
-
-def instructor_sources(solution: Path) -> list[str]:
-    """The code cells of a lesson's released notebook that are not exercises or their tests: the same in its
-    solution notebook, since a release changes only those (tests/test_progress.py holds it to that)."""
-    import nbformat
-
-    return [cell.source for cell in nbformat.read(solution, as_version=4).cells
-            if cell.cell_type == "code" and not (_nbgrader(cell).get("solution") or _nbgrader(cell).get("grade"))]
 
 
 def course_progress(notebooks_dir: str | Path = "notebooks") -> CourseProgress:
@@ -275,6 +286,5 @@ def course_progress(notebooks_dir: str | Path = "notebooks") -> CourseProgress:
     results = []
     for lesson in tqdm(lessons(), desc="Running a copy of each lesson", unit="lesson", leave=False):
         solution = next((SOLUTIONS / lesson).glob("*.ipynb"))
-        results.append(run_lesson(folder / lesson / solution.name, lesson, instructor_sources(solution),
-                                  solution.stem))
+        results.append(run_lesson(folder / lesson / solution.name, solution))
     return CourseProgress(tuple(results))

@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
@@ -22,9 +23,9 @@ from nbgrader.coursedir import CourseDirectory
 from helpers import overview
 from helpers.course import lessons
 from helpers.progress import DONE, NOT_RUN, TODO, WRONG, LessonProgress, Status, course_progress, exercises, \
-    instructor_sources, lesson_status, run_lesson
+    instructor_sources, lesson_status, notebook_exercises, run_lesson, status
 from tests.notebooks import COURSE, RELEASED, ROOT, SOLUTIONS, nbgrader, read, reference_namespace, \
-    released_notebooks, solution_notebooks, solved
+    released_notebooks, run_source, solution_notebooks, solved
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # mutants overflow on purpose
 LESSONS = lessons()
@@ -62,10 +63,10 @@ def test_the_readme_table_lists_every_lesson_once_in_order():
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_a_lessons_checks_name_its_exercises_in_notebook_order(lesson):
+def test_a_lessons_checks_are_its_exercises(lesson):
     """lesson_status lists the check module's exercises: exactly the notebook's solution cells."""
     cells = [nbgrader(c)["grade_id"] for c in read(_solution(lesson)).cells if nbgrader(c).get("solution")]
-    assert exercises(_module(lesson)) == cells
+    assert sorted(exercises(_module(lesson))) == sorted(cells) and len(set(cells)) == len(cells)
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
@@ -167,27 +168,38 @@ def _stat(path: Path) -> tuple:
     return path.read_bytes(), path.stat().st_mtime_ns
 
 
+ROW = re.compile(r"^  (\S) (\w+) *(.*)$")          # "  ✗ score_windows   what its check says"
+
+
 @pytest.mark.slow
 def test_course_progress_prints_the_table(student_course):
-    """`course progress DIR` runs a copy of each lesson and prints every exercise's status; exit status 0."""
+    """`course progress DIR` runs a copy of each lesson and prints every exercise's status, in the lesson's
+    order; exit status 0. The wrong answer gets what its check says in-process."""
     files = {path: _stat(path) for path in student_course.rglob("*") if path.is_file()}
     run = subprocess.run([COURSE, "progress", str(student_course)], capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
     assert {path: _stat(path) for path in student_course.rglob("*") if path.is_file()} == files, \
         "the student's notebooks were changed"
     lines = run.stdout.splitlines()
-    assert lines[:5] == [
-        f"{LESSON_1}: 2 of 5 exercises pass their visible check",
-        "  ✓ window_matrix",
-        "  ✗ score_windows             `score_windows(X, W, b, u)` is not right.",
-        "  ✓ cosine_similarity_matrix",
-        "  · softmax_rows              not written yet",
-    ], run.stdout
-    assert lines[5].startswith("  ✗ pairwise_sq_distances     its cell raised SyntaxError: invalid syntax")
+    names = notebook_exercises(_solution(LESSON_1))
+    wrong = {"np": np}
+    run_source(WRONG_SCORES, wrong, "<wrong score_windows>")
+    expected = {name: (DONE, "") for name in names} | {
+        "score_windows": (WRONG, status(_module(LESSON_1), "score_windows", wrong).note),
+        "softmax_rows": (TODO, "not written yet"),
+    }
+    assert lines[0] == f"{LESSON_1}: {len(names) - 3} of {len(names)} exercises pass their visible check", run.stdout
+    rows = [ROW.match(line).groups() for line in lines[1:len(names) + 1]]
+    assert [name for _, name, _ in rows] == names
+    broken = next(row for row in rows if row[1] == "pairwise_sq_distances")
+    assert broken[0] == WRONG and broken[2].startswith("its cell raised SyntaxError: invalid syntax"), broken
+    assert {name: (mark, note) for mark, name, note in rows if name != "pairwise_sq_distances"} == \
+        {name: want for name, want in expected.items() if name != "pairwise_sq_distances"}
+    assert expected["score_windows"][1].startswith("`score_windows")
     assert f"02_jacobians: no notebook at {student_course / '02_jacobians' / 'jacobians.ipynb'}" in lines
     assert any(line.startswith("03_backprop_nodes: could not read backprop_nodes.ipynb: ") for line in lines)
-    assert lines[-1] == f"Course: 2 of {sum(len(exercises(_module(lesson))) for lesson in LESSONS)} exercises pass " \
-                        "their visible check."
+    total = sum(len(exercises(_module(lesson))) for lesson in LESSONS)
+    assert lines[-1] == f"Course: {len(names) - 3} of {total} exercises pass their visible check."
 
 
 @pytest.mark.slow
@@ -198,7 +210,7 @@ def test_a_notebook_that_never_ends_is_stopped_and_named(tmp_path):
     cell.source = "while True:\n    pass\n"
     path = tmp_path / "self_attention.ipynb"
     nbformat.write(notebook, path)
-    result = run_lesson(path, lesson, instructor_sources(_solution(lesson)), _module(lesson), seconds=20)
+    result = run_lesson(path, _solution(lesson), seconds=20)
     assert result.statuses == ()
     assert result.problem == "the cell starting `while True:` ran over 20 s and was stopped (an endless loop?)"
 
