@@ -108,14 +108,18 @@ class CourseProgress:
 # In a kernel: the lesson's own status ------------------------------------------------------------------
 
 def exercises(lesson_module: str) -> list[str]:
-    """The exercises of a lesson: one per `check_<name>` of helpers.checks.<lesson_module>, in its order."""
+    """The exercises of a lesson, in the order of its visible checks' module, helpers.checks.<lesson_module>:
+    the keys of its ANSWERS (CONTRIBUTING.md), or, in a module not yet converted to them, the `check_<name>`
+    functions it defines."""
     try:
         module = importlib.import_module(f"helpers.checks.{lesson_module}")
     except ModuleNotFoundError:
         raise ValueError(f"lesson_module: no visible checks named helpers.checks.{lesson_module!s:.80}; give a "
                          "lesson notebook's name without its number, e.g. 'matrix_vs_loop'") from None
+    if hasattr(module, "ANSWERS"):
+        return list(module.ANSWERS)
     return [name.removeprefix("check_") for name, value in vars(module).items()
-            if name.startswith("check_") and callable(value)]
+            if name.startswith("check_") and getattr(value, "__module__", None) == module.__name__]
 
 
 def status(lesson_module: str, exercise: str, namespace: dict) -> Status:

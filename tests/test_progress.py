@@ -67,6 +67,8 @@ def test_a_lessons_checks_are_its_exercises(lesson):
     """lesson_status lists the check module's exercises: exactly the notebook's solution cells."""
     cells = [nbgrader(c)["grade_id"] for c in read(_solution(lesson)).cells if nbgrader(c).get("solution")]
     assert sorted(exercises(_module(lesson))) == sorted(cells) and len(set(cells)) == len(cells)
+    module = importlib.import_module(f"helpers.checks.{_module(lesson)}")
+    assert all(callable(getattr(module, f"check_{name}", None)) for name in cells)
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
