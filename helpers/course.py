@@ -4,6 +4,7 @@
     course validate NOTEBOOK                  run a notebook's tests; exit 1 if any fails
     course grade LESSON SUBMISSIONS [--out DIR] [--jobs N] [--student ID]
                                               grade a class: grades.csv, feedback, a class report
+    course progress [NOTEBOOKS_DIR]           which exercises pass their visible checks (default: notebooks/)
 """
 from __future__ import annotations
 
@@ -89,9 +90,22 @@ def main(argv: list[str] | None = None) -> int:
     val = commands.add_parser("validate", help="run a notebook's tests; exit 1 if any fails")
     val.add_argument("notebook", type=Path)
     _add_grade_parser(commands)
+    prog = commands.add_parser("progress", help="which exercises pass their visible checks, lesson by lesson",
+                               description="Run a copy of each lesson notebook in NOTEBOOKS_DIR (never the notebook "
+                                           "itself) and print, per exercise, whether it passes its visible check.")
+    prog.add_argument("notebooks", nargs="?", type=Path, default=Path("notebooks"), metavar="NOTEBOOKS_DIR",
+                      help="the folder of lesson folders (default: notebooks)")
     args = parser.parse_args(argv)
     if args.command == "grade":
         return _grade(args, parser)
+    if args.command == "progress":
+        from helpers.progress import course_progress
+
+        try:
+            print(course_progress(args.notebooks))
+        except ValueError as error:             # no such folder, or no course around the helpers
+            parser.error(str(error))
+        return 0
     if args.command == "release":
         unknown = set(args.lessons) - set(lessons())
         if unknown:

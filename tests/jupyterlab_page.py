@@ -24,6 +24,7 @@ VIEWPORT = {"width": 1280, "height": 860}
 IS_CODE = "cells => cells.map(cell => cell.classList.contains('jp-CodeCell'))"
 HAS_RUN = """index => /\\[\\d+\\]/.test(
     document.querySelectorAll('.jp-Notebook .jp-Cell')[index].querySelector('.jp-InputPrompt').textContent)"""
+RAN_AGAIN = "([prompt, before]) => /\\[\\d+\\]/.test(prompt.textContent) && prompt.textContent !== before"
 KERNEL_IDLE = re.compile(r"\(ipykernel\) \| Idle")
 WIDGET_FAILURES = ("Loading widget...", "Error displaying widget")
 
@@ -127,3 +128,27 @@ def wait_for_change(output: Locator, before: str) -> None:
         "([area, before]) => area.innerHTML !== before && (area.textContent.trim() !== '' || "
         "[...area.querySelectorAll('img')].some(img => img.complete && img.naturalWidth > 0))",
         arg=[output.element_handle(), before])
+
+
+def run_cell(page: Page, cell: Locator) -> None:
+    """Run one cell again (click it, Ctrl+Enter) and wait until it has finished and the kernel is idle."""
+    prompt = cell.locator(".jp-InputPrompt")
+    before = prompt.text_content()
+    cell.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Control+Enter")
+    page.wait_for_function(RAN_AGAIN, arg=[prompt.element_handle(), before])
+    wait_until_idle(page)
+
+
+def replace_source(page: Page, cell: Locator, source: str) -> None:
+    """Type `source` over a code cell's text, as pasting would (no auto-indent or closing brackets added)."""
+    cell.locator(".jp-InputArea-editor .cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(source)
+    page.keyboard.press("Escape")
+
+
+def save(page: Page) -> None:
+    """File > Save (Ctrl+S); wait until the notebook's tab no longer shows unsaved changes."""
+    page.keyboard.press("Control+s")
+    expect(page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty")).to_have_count(0)

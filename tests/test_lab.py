@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
+from helpers import overview
+from helpers.progress import exercises
 from tests.jupyterlab_page import (
     CHROMIUM,
     WIDGET_FAILURES,
@@ -30,13 +34,25 @@ from tests.jupyterlab_page import (
     open_notebook,
     pop_ups,
     read_cells,
+    replace_source,
+    run_cell,
     run_every_cell,
+    save,
     shown_by,
     unlabelled_controls,
     wait_for_change,
 )
 from tests.lab_server import Lab, running_lab
-from tests.notebooks import ROOT, grade_cell_ids, nbgrader, read, solution_notebooks
+from tests.notebooks import (
+    RELEASED,
+    ROOT,
+    grade_cell_ids,
+    nbgrader,
+    read,
+    released_notebooks,
+    solution_notebooks,
+    solved,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SCREENSHOTS = ROOT / "tests" / "screenshots"
@@ -283,3 +299,111 @@ def test_an_unlabelled_widget_control_is_found(browser):
     found = unlabelled_controls(page.locator("body"))
     page.close()
     assert len(found) == 2 and 'id="bare"' in found[0] and 'id="icon"' in found[1]
+
+
+# The overview, progress and hints ------------------------------------------------------------------------
+
+OVERVIEW = f"notebooks/{overview.NAME}"
+PROGRESS_TABLE = "table.l2a-progress"
+
+
+def _overview_cells(page: Page) -> tuple[Locator, Locator]:
+    """(the overview's list of lessons, its progress cell)."""
+    cells = read(ROOT / OVERVIEW).cells
+    listed = next(n for n, c in enumerate(cells) if overview.LIST_TAG in c.metadata.get("tags", []))
+    code = next(n for n, c in enumerate(cells) if c.cell_type == "code")
+    every = page.locator(".jp-Notebook .jp-Cell")
+    return every.nth(listed), every.nth(code)
+
+
+def _exercise_row(cell: Locator, name: str) -> Locator:
+    return cell.locator(f"{PROGRESS_TABLE} tr", has=cell.page.locator("code", has_text=re.compile(f"^{name}$")))
+
+
+def test_the_overview_lists_every_lesson_shows_progress_and_opens_a_lesson(notebook_page):
+    """What `make lab` opens: every lesson with what it teaches and a link; the progress cell's table (of the
+    released, unsolved notebooks: every exercise to do); a click on a lesson opens it."""
+    page = notebook_page(OVERVIEW)
+    listed, progress = _overview_cells(page)
+    lessons = overview.readme_lessons((ROOT / "README.md").read_text())
+    for lesson in lessons:
+        expect(listed.get_by_role("link", name=lesson.teaches, exact=True)).to_be_visible()
+    run_cell(page, progress)
+    expect(progress.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')).to_have_count(0)
+    for lesson in lessons:
+        module = next((RELEASED / lesson.folder).glob("*.ipynb")).stem
+        header = progress.locator(f"{PROGRESS_TABLE} th", has_text=f"{lesson.folder}: 0 of ")
+        expect(header).to_have_count(1)
+        for name in exercises(module):
+            expect(_exercise_row(progress, name)).to_contain_text("· to do")
+    assert unlabelled_controls(page.locator(".jp-Notebook")) == [] and pop_ups(page) == []
+    _screenshot(page, "overview-progress", progress)
+    listed.get_by_role("link", name=lessons[0].teaches, exact=True).click()
+    expect(page.locator(".jp-RenderedMarkdown h1", has_text="Lesson 1")).to_be_visible()
+
+
+@pytest.fixture
+def course_copy() -> Iterator[Path]:
+    """A student's copy of the overview and lesson 1, inside the repository (JupyterLab serves only its folder,
+    and hides dot-folders), removed afterwards. Yields its notebooks folder, relative to the repository."""
+    top = ROOT / f"progress-test-{uuid.uuid4().hex[:8]}"
+    copy = top / "notebooks"
+    copy.mkdir(parents=True)
+    shutil.copy(RELEASED / overview.NAME, copy)
+    shutil.copytree(RELEASED / "01_matrix_vs_loop", copy / "01_matrix_vs_loop")
+    try:
+        yield copy.relative_to(ROOT)
+    finally:
+        shutil.rmtree(top)
+
+
+def test_progress_changes_when_an_exercise_is_solved_and_saved(course_copy, notebook_page):
+    """In the copy: the overview says window_matrix is to do; the student writes it in lesson 1 and saves;
+    the overview, run again, says it passes, and still that the next exercise is to do."""
+    overview_page = notebook_page(f"{course_copy}/{overview.NAME}")
+    _, progress = _overview_cells(overview_page)
+    run_cell(overview_page, progress)
+    expect(_exercise_row(progress, "window_matrix")).to_contain_text("· to do")
+
+    lesson = f"{course_copy}/01_matrix_vs_loop/matrix_vs_loop.ipynb"
+    cells = read(ROOT / lesson).cells
+    index = next(n for n, c in enumerate(cells) if nbgrader(c).get("grade_id") == "window_matrix")
+    answer = next(c.source for c in solved("01_matrix_vs_loop").cells if nbgrader(c).get("grade_id") == "window_matrix")
+    lesson_page = notebook_page(lesson)
+    replace_source(lesson_page, lesson_page.locator(".jp-Notebook .jp-Cell").nth(index), answer)
+    save(lesson_page)
+    assert read(ROOT / lesson).cells[index].source == answer, "the browser did not save what was typed"
+
+    run_cell(overview_page, progress)
+    expect(_exercise_row(progress, "window_matrix")).to_contain_text("✓ passes")
+    expect(_exercise_row(progress, "score_windows")).to_contain_text("· to do")
+    solved_one = f"01_matrix_vs_loop: 1 of {len(exercises('matrix_vs_loop'))} exercises pass"
+    expect(progress.locator(f"{PROGRESS_TABLE} th", has_text=solved_one)).to_have_count(1)
+    _screenshot(overview_page, "overview-progress-after-solving", progress)
+
+
+def _first_hint() -> tuple[str, int] | None:
+    """(released notebook, index of its first markdown cell with a <details> hint), lessons in course order."""
+    for path in released_notebooks():
+        for index, cell in enumerate(read(path).cells):
+            if cell.cell_type == "markdown" and "<details" in cell.source:
+                return path.relative_to(ROOT).as_posix(), index
+    return None
+
+
+def test_a_hint_is_collapsed_until_clicked(notebook_page):
+    found = _first_hint()
+    if found is None:
+        pytest.skip("no released notebook has a hint yet (a markdown cell with <details><summary>Hint 1: …)")
+    path, index = found
+    page = notebook_page(path)
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+    details = cell.locator(".jp-RenderedMarkdown details").first
+    summary = details.locator("summary")
+    expect(summary).to_contain_text("Hint 1")
+    assert details.evaluate("details => details.open") is False
+    assert details.inner_text().strip() == summary.inner_text().strip(), "the hint shows before it is opened"
+    summary.click()
+    expect(details).to_have_attribute("open", "")
+    assert len(details.inner_text().strip()) > len(summary.inner_text().strip()), "the opened hint shows nothing"
+    _screenshot(page, "hint-open", cell)
