@@ -26,7 +26,9 @@ def lessons() -> list[str]:
 
 def release(names: list[str], out: Path | None = None) -> None:
     """Run nbgrader's generate_assignment for each lesson into notebooks/ (or `out`), and store the data of
-    its visible checks (helpers/checks/visible/, made from its hidden tests)."""
+    its visible checks (helpers/checks/visible/, made from its hidden tests); then the course overview, which
+    lists every lesson (helpers/overview.py)."""
+    from helpers import overview
     from helpers.grading import visible_data
 
     for name in names:
@@ -37,6 +39,7 @@ def release(names: list[str], out: Path | None = None) -> None:
         subprocess.run(command, cwd=ROOT, check=True)
         if out is None and visible_data.has_hidden_tests(name):
             visible_data.write(name)
+    overview.release(out if out is not None else ROOT / "notebooks")
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ EXERCISED_BY = {
     "course grade": ("tests/test_autograde.py",
                      "test_course_grade_gives_full_marks_to_the_solution_and_zero_to_the_stub"),
     "make bench": ("tests/test_benchmarks.py", "test_make_bench_runs_every_benchmark_and_writes_json"),
+    "course progress": ("tests/test_progress.py", "test_course_progress_prints_the_table"),
 }
 
 
