@@ -497,15 +497,15 @@ def mlp_reference(X, W1, b1, W2, b2, dscores):
     """The MLP's scores relu(X W1 + b1) W2 + b2, and the gradients for the upstream gradient dscores."""
     X = np.asarray(X, dtype=float)
     (N, K), (H, C) = X.shape, W2.shape
-    z = np.array([[sum(X[n, k] * W1[k, h] for k in range(K)) + b1[h] for h in range(H)] for n in range(N)])
+    z = np.array([[sum(X[n, k] * W1[k, j] for k in range(K)) + b1[j] for j in range(H)] for n in range(N)])
     h = np.where(z > 0, z, 0.0)
     scores = np.array([[sum(h[n, j] * W2[j, c] for j in range(H)) + b2[c] for c in range(C)] for n in range(N)])
     dh = np.array([[sum(dscores[n, c] * W2[j, c] for c in range(C)) for j in range(H)] for n in range(N)])
     dz = np.where(z > 0, dh, 0.0)
-    return {"scores": scores.reshape(N, C),
-            "W1": np.array([[sum(X[n, k] * dz[n, j] for n in range(N)) for j in range(H)] for k in range(K)]).reshape(K, H),
-            "b1": np.array([sum(dz[n, j] for n in range(N)) for j in range(H)]),
-            "W2": np.array([[sum(h[n, j] * dscores[n, c] for n in range(N)) for c in range(C)] for j in range(H)]).reshape(H, C),
+    dW1 = np.array([[sum(X[n, k] * dz[n, j] for n in range(N)) for j in range(H)] for k in range(K)])
+    dW2 = np.array([[sum(h[n, j] * dscores[n, c] for n in range(N)) for c in range(C)] for j in range(H)])
+    return {"scores": scores.reshape(N, C), "W1": dW1.reshape(K, H),
+            "b1": np.array([sum(dz[n, j] for n in range(N)) for j in range(H)]), "W2": dW2.reshape(H, C),
             "b2": np.array([sum(dscores[n, c] for n in range(N)) for c in range(C)])}
 
 
@@ -640,7 +640,8 @@ EXERCISES = [
     )),
     Exercise("softmax_with_loss", softmax_reference, softmax_cases, softmax_visible, seed=70, mistakes=(
         Mistake("softmax_loss_not_divided_by_n", "Neither the loss nor dZ is divided by N: the loss is the MEAN "
-                "cross-entropy over the N examples, so both carry a factor 1/N.", lambda Z, t: _softmax_answer(Z, t, _row_max(Z), loss_scale=len(Z), grad_scale=len(Z))),
+                "cross-entropy over the N examples, so both carry a factor 1/N.",
+                lambda Z, t: _softmax_answer(Z, t, _row_max(Z), loss_scale=len(Z), grad_scale=len(Z))),
         Mistake("softmax_gradient_not_divided_by_n", "dZ is not divided by N: the loss is a mean over N examples, so "
                 "dZ = (p − y) / N.", lambda Z, t: _softmax_answer(Z, t, _row_max(Z), grad_scale=len(Z))),
         Mistake("softmax_gradient_divided_by_n_twice", "dZ is divided by N twice: (p − y) / N already is the "
@@ -718,7 +719,8 @@ EXERCISES = [
                 "(like PyTorch) sends 0 there: the mask is a.value > 0, not >= 0.",
                 lambda v, d: _relu_answer(v, d, mask=lambda x: x >= 0)),
         Mistake("relu_np_max", "np.max(x, 0) is the largest entry along axis 0, one number per column; the "
-                "elementwise ReLU is np.maximum(x, 0).", lambda v, d: _relu_answer(v, d, forward=lambda x: np.max(x, 0))),
+                "elementwise ReLU is np.maximum(x, 0).",
+                lambda v, d: _relu_answer(v, d, forward=lambda x: np.max(x, 0))),
         Mistake("relu_forgets_its_parent", "The node must remember its input: give it the parents (a,) "
                 "(`Node(value, (a,), \"ReLU\")`), or backprop can never reach a.",
                 lambda v, d: _relu_answer(v, d, parents=())),
