@@ -13,18 +13,19 @@ PENDING, CURRENT, DONE, SOURCE = "#f0f0f0", "#fdb863", "#b2abd2", "#d9f0d3"
 
 
 def layout(order: Sequence[Node]) -> dict[int, tuple[float, float]]:
-    """(x, y) of every node: an operation sits one column right of its rightmost parent, a source node
-    one column left of its leftmost user; y spreads the nodes of each column."""
+    """(x, y) of every node: each node sits one column left of its leftmost user, the output in the column
+    after its longest chain of inputs (so every node is as close as it can be to where it is used);
+    y spreads the nodes of each column."""
     depth: dict[int, int] = {}
     for node in order:
         depth[id(node)] = 1 + max((depth[id(p)] for p in node.parents), default=-1)
-    users: dict[int, list[int]] = {}
+    users: dict[int, list[Node]] = {}
     for node in order:
         for parent in node.parents:
-            users.setdefault(id(parent), []).append(depth[id(node)])
-    for node in order:
-        if not node.parents and id(node) in users:
-            depth[id(node)] = min(users[id(node)]) - 1
+            users.setdefault(id(parent), []).append(node)
+    for node in reversed(order):
+        if id(node) in users:
+            depth[id(node)] = min(depth[id(user)] for user in users[id(node)]) - 1
     columns: dict[int, list[Node]] = {}
     for node in order:
         columns.setdefault(depth[id(node)], []).append(node)
@@ -78,23 +79,28 @@ def draw_graph(output: Node, ax: plt.Axes | None = None, show: str = "value",
 def backprop_steps(output: Node) -> list[dict]:
     """Run backprop one node at a time; record what each step sees.
 
-    Step k visits the k-th node of the reverse topological order and records its upstream gradient,
-    its local gradients and what it sends to each parent, plus every node's gradient after the step.
-    Leaves the graph's gradients as a full backward pass would (after zeroing them).
+    Step k visits the k-th node of the reverse topological order and records its upstream gradient and
+    what it sends to each parent, plus every node's gradient after the step. Leaves the graph's
+    gradients as a full backward pass would (after zeroing them).
     """
     order = topological_order(output)
     zero_grad(order)
     output.grad = np.ones_like(output.value)
     steps = []
     for node in reversed(order):
-        sent = node.downstream()
-        record = {"node": node, "upstream": node.grad.copy(), "local": node.local_gradients(),
+        sent = tuple(node.downstream())
+        record = {"node": node, "upstream": node.grad.copy(),
                   "downstream": [(p, g.copy()) for p, g in zip(node.parents, sent)]}
         for parent, gradient in zip(node.parents, sent):
             parent.grad += gradient
         record["grads"] = {id(n): n.grad.copy() for n in order}
         steps.append(record)
     return steps
+
+
+def rule(node: Node) -> str:
+    """What a node's backward rule says in words: the first line of its docstring ("" if it has none)."""
+    return ((getattr(node._backward, "__doc__", None) or "").strip().splitlines() or [""])[0]
 
 
 def describe_step(step: dict) -> str:
@@ -104,10 +110,10 @@ def describe_step(step: dict) -> str:
              f"  upstream gradient  ∂L/∂{node.label} = {_short(step['upstream'])}"]
     if not node.parents:
         lines.append("  a source node: its gradient is complete, nothing to pass on.")
-    for (parent, gradient), (formula, local) in zip(step["downstream"], step["local"]):
-        shown = "" if local is None else f" = {_short(local)}"
-        lines.append(f"  → to {parent.label!r}: local gradient {formula}{shown}")
-        lines.append(f"      downstream = upstream × local = {_short(gradient)}  (added into {parent.label}.grad)")
+    elif rule(node):
+        lines.append(f"  rule: {rule(node)}")
+    for parent, gradient in step["downstream"]:
+        lines.append(f"  → to {parent.label!r}: downstream = {_short(gradient)}  (added into {parent.label}.grad)")
     return "\n".join(lines)
 
 
@@ -115,8 +121,8 @@ def backprop_stepper(output: Node) -> widgets.Widget:
     """Step through backprop in reverse topological order.
 
     The picture shows every node's gradient so far: the current node orange, nodes already visited
-    purple, the rest grey. Below it: the current node's upstream gradient, each local gradient and
-    each downstream gradient it adds into a parent's `.grad`.
+    purple, the rest grey. Below it: the current node's upstream gradient, its rule (upstream times
+    local gradient) and each downstream gradient it adds into a parent's `.grad`.
     """
     steps = backprop_steps(output)
 

@@ -43,7 +43,7 @@ from tests.notebooks import COURSE, RELEASED, ROOT, nbgrader, read, solved
 LESSON = "03_backprop_nodes"
 NAME = "backprop_nodes.ipynb"
 STUB = "raise NotImplementedError()"
-FULL = 18.0
+FULL = 22.0
 # Tight limits keep the suite short; the lesson's graded cells take well under a second.
 LIMITS = ["--cell-timeout", "10", "--notebook-timeout", "40", "--memory", "1024", "--processes", "64"]
 MANUAL = "needs manual grading"
@@ -304,10 +304,11 @@ CASES: dict[str, Case] = {
     "empty-stub": Case(lambda out: _released(), "honest", "graded", score=0),
     "partly-solved": Case(lambda out: _partly_solved(), "honest", "graded", score=5),
     "typical-wrong": Case(lambda out: with_mutants(("softmax_with_loss", 2), ("topological_order", 0),
-                                                   ("backward_pass", 0)), "honest", "graded", score=11),
-    "mutant-a1": Case(lambda out: with_mutant("add_backward", 0), "honest", "graded", score=17),
-    "mutant-a2": Case(lambda out: with_mutant("add_backward", 0), "honest", "graded", score=17),
-    "mutant-b": Case(lambda out: with_mutant("add_backward", 1), "honest", "graded", score=17),
+                                                   ("backward_pass", 0)), "honest", "graded", score=15),
+    # a wrong add_backward loses its point and mlp's two: mlp's gradients go through it
+    "mutant-a1": Case(lambda out: with_mutant("add_backward", 0), "honest", "graded", score=19),
+    "mutant-a2": Case(lambda out: with_mutant("add_backward", 0), "honest", "graded", score=19),
+    "mutant-b": Case(lambda out: with_mutant("add_backward", 1), "honest", "graded", score=19),
     "split-cell": Case(_cells(_split_an_answer), "honest", "graded", score=FULL),
     "huge-output": Case(lambda out: _with_cell(solved(LESSON), HUGE_OUTPUT), "honest", "graded", score=FULL),
 

@@ -1,7 +1,7 @@
 """Typical wrong answers to lesson 3 (03_backprop_nodes)."""
 import numpy as np
 
-from helpers.graph import Affine, MatMul, SigmoidWithLoss, Tanh
+from helpers.graph import Node, add, matmul, repeat
 from tests.mutants import Mutant
 
 NOTEBOOK = "03_backprop_nodes/backprop_nodes.ipynb"
@@ -153,6 +153,12 @@ def softmax_loss_gradient_not_divided_by_n(Z, labels):
     return float(-np.log(p[np.arange(N), labels]).mean()), dZ
 
 
+def softmax_gradient_divided_by_n_twice(Z, labels):
+    p, N = _stable_p(Z), len(Z)
+    dZ = (p - np.eye(Z.shape[1])[labels]) / N
+    return float(-np.log(p[np.arange(N), labels]).mean()), dZ / N
+
+
 def softmax_loss_unstable(Z, labels):
     e = np.exp(Z)
     p, N = e / e.sum(axis=1, keepdims=True), len(Z)
@@ -261,6 +267,16 @@ def backward_resets_gradients(output, order):
             parent.grad += gradient
 
 
+def backward_breadth_first(output, order):
+    output.grad = np.ones_like(output.value)
+    queue = [output]
+    while queue:                                   # no visited set: a shared node is queued once per user
+        node = queue.pop(0)
+        for parent, gradient in zip(node.parents, node.downstream()):
+            parent.grad += gradient
+            queue.append(parent)
+
+
 # window_classifier_grads(X, y, W, b, u) -> (loss, {"W", "b", "u"})
 
 def _classifier_parts(X, y, W, b, u):
@@ -284,16 +300,113 @@ def classifier_without_tanh_gradient(X, y, W, b, u):
 
 
 def classifier_not_divided_by_n(X, y, W, b, u):
-    affine, tanh, score, head = Affine(W, b), Tanh(), MatMul(u[:, None]), SigmoidWithLoss()
-    loss = head.forward(score.forward(tanh.forward(affine.forward(X)))[:, 0], y)
-    affine.backward(tanh.backward(score.backward(head.backward()[:, None] * len(X))))
-    return loss, {"W": affine.grads[0], "b": affine.grads[1], "u": score.grads[0][:, 0]}
+    h, p, ds, loss = _classifier_parts(X, y, W, b, u)
+    ds = p - y                                     # the mean's 1/N forgotten
+    dZ = ds[:, None] * u * (1 - h ** 2)
+    return loss, {"W": X.T @ dZ, "b": dZ.sum(axis=0), "u": h.T @ ds}
+
+
+def classifier_divided_by_n_twice(X, y, W, b, u):
+    h, p, ds, loss = _classifier_parts(X, y, W, b, u)
+    ds = ds / len(X)                               # ds already is (p − y) / N
+    dZ = ds[:, None] * u * (1 - h ** 2)
+    return loss, {"W": X.T @ dZ, "b": dZ.sum(axis=0), "u": h.T @ ds}
 
 
 def classifier_dW_transposed(X, y, W, b, u):
     h, p, ds, loss = _classifier_parts(X, y, W, b, u)
     dZ = ds[:, None] * u * (1 - h ** 2)
     return loss, {"W": dZ.T @ X, "b": dZ.sum(axis=0), "u": h.T @ ds}
+
+
+# relu(a) -> Node
+
+def relu_passes_dout_through(a):
+    out = Node(np.maximum(a.value, 0.0), (a,), "ReLU")
+    out._backward = lambda dout: (dout,)
+    return out
+
+
+def relu_mask_without_upstream(a):
+    out = Node(np.maximum(a.value, 0.0), (a,), "ReLU")
+    out._backward = lambda dout: ((a.value > 0).astype(float),)
+    return out
+
+
+def relu_passes_gradient_at_zero(a):
+    out = Node(np.maximum(a.value, 0.0), (a,), "ReLU")
+    out._backward = lambda dout: (dout * (a.value >= 0),)
+    return out
+
+
+def relu_np_max(a):
+    out = Node(np.max(a.value, 0), (a,), "ReLU")
+    out._backward = lambda dout: (dout * (a.value > 0),)
+    return out
+
+
+def relu_forgets_its_parent(a):
+    out = Node(np.maximum(a.value, 0.0), (), "ReLU")
+    out._backward = lambda dout: (dout * (a.value > 0),)
+    return out
+
+
+def relu_rule_returns_an_array(a):
+    out = Node(np.maximum(a.value, 0.0), (a,), "ReLU")
+    out._backward = lambda dout: dout * (a.value > 0)
+    return out
+
+
+def relu_without_a_rule(a):
+    return Node(np.maximum(a.value, 0.0), (a,), "ReLU")   # out._backward never set
+
+
+def relu_returns_the_array(a):
+    return np.maximum(a.value, 0.0)
+
+
+def relu_in_place(a):
+    np.maximum(a.value, 0.0, out=a.value)          # changes the input node's value
+    out = Node(a.value, (a,), "ReLU")
+    out._backward = lambda dout: (dout * (a.value > 0),)
+    return out
+
+
+# mlp(X, params) -> scores Node; relu here is the reference's, as the notebook's would be
+
+def relu(a):
+    out = Node(np.maximum(a.value, 0.0), (a,), "ReLU")
+    out._backward = lambda dout: (dout * (a.value > 0),)
+    return out
+
+
+def mlp_bias_not_repeated(X, params):
+    hidden = relu(add(matmul(X, params["W1"]), params["b1"]))
+    return add(matmul(hidden, params["W2"]), params["b2"])
+
+
+def mlp_without_relu(X, params):
+    N = len(X.value)
+    hidden = add(matmul(X, params["W1"]), repeat(params["b1"], N))
+    return add(matmul(hidden, params["W2"]), repeat(params["b2"], N))
+
+
+def mlp_relu_on_the_scores(X, params):
+    N = len(X.value)
+    hidden = relu(add(matmul(X, params["W1"]), repeat(params["b1"], N)))
+    return relu(add(matmul(hidden, params["W2"]), repeat(params["b2"], N)))
+
+
+def mlp_first_layer_outside_the_graph(X, params):
+    N = len(X.value)
+    hidden = relu(Node(X.value @ params["W1"].value + params["b1"].value))
+    return add(matmul(hidden, params["W2"]), repeat(params["b2"], N))
+
+
+def mlp_without_b2(X, params):
+    N = len(X.value)
+    hidden = relu(add(matmul(X, params["W1"]), repeat(params["b1"], N)))
+    return matmul(hidden, params["W2"])
 
 
 MUTANTS = {
@@ -339,11 +452,12 @@ MUTANTS = {
         Mutant(sigmoid_uses_tanh_rule, says="tanh's local gradient"),
     ],
     "softmax_with_loss": [
-        Mutant(softmax_loss_not_divided_by_n, says="not divided by N"),
+        Mutant(softmax_loss_not_divided_by_n, says="Neither the loss nor dZ is divided by N"),
         Mutant(softmax_loss_gradient_not_divided_by_n, says="dZ is not divided by N"),
         Mutant(softmax_loss_unstable, says="overflows"),
         Mutant(softmax_loss_forgets_onehot, says="subtract 1 at the correct class"),
         Mutant(softmax_loss_wrong_sign, says="not (y − p) / N"),
+        Mutant(softmax_gradient_divided_by_n_twice, says="dZ is divided by N twice"),
     ],
     "topological_order": [
         Mutant(topo_without_visited_set, says="only once"),
@@ -356,12 +470,32 @@ MUTANTS = {
         Mutant(backward_in_forward_order, says="reverse topological order"),
         Mutant(backward_not_seeded, says="Backprop starts with output.grad = 1"),
         Mutant(backward_resets_gradients, says="Do not reset the gradients"),
+        Mutant(backward_breadth_first, says="Double counting on fan-out"),
     ],
     "window_classifier_grads": [
         Mutant(classifier_bias_not_summed, says="a hidden Repeat"),
         Mutant(classifier_without_tanh_gradient, says="1 − h² is missing"),
-        Mutant(classifier_not_divided_by_n, says="divide by N"),
+        Mutant(classifier_not_divided_by_n, says="N times too large"),
+        Mutant(classifier_divided_by_n_twice, says="divide by N once"),
         Mutant(classifier_dW_transposed, says="dW must have W's shape"),
+    ],
+    "relu": [
+        Mutant(relu_passes_dout_through, says="passes dout through unchanged"),
+        Mutant(relu_mask_without_upstream, says="multiply it by the upstream gradient"),
+        Mutant(relu_passes_gradient_at_zero, says="not >= 0"),
+        Mutant(relu_np_max, says="np.maximum(x, 0)"),
+        Mutant(relu_forgets_its_parent, says="must remember its input"),
+        Mutant(relu_rule_returns_an_array, says="as a tuple"),
+        Mutant(relu_without_a_rule, says="Set the node's rule"),
+        Mutant(relu_returns_the_array, says="expected a Node"),
+        Mutant(relu_in_place, says="changed its input"),
+    ],
+    "mlp": [
+        Mutant(mlp_bias_not_repeated, says="a hidden Repeat"),
+        Mutant(mlp_without_relu, says="needs its nonlinearity"),
+        Mutant(mlp_relu_on_the_scores, says="Only the hidden layer has a ReLU"),
+        Mutant(mlp_first_layer_outside_the_graph, says="outside the graph"),
+        Mutant(mlp_without_b2, says="output layer has a bias too"),
     ],
 }
 
@@ -453,9 +587,9 @@ HIDDEN_ONLY = {
     "softmax_with_loss": [Mutant(softmax_shifted_by_the_mean, visible=False),
                           Mutant(softmax_shifted_by_the_global_max, says="overflows"),
                           Mutant(softmax_shifted_only_when_large, visible=False),
-                          Mutant(softmax_log_of_underflowed_p, visible=False)],
+                          Mutant(softmax_log_of_underflowed_p, says="Softmax underflow")],
     "topological_order": [Mutant(topo_visited_by_label, visible=False)],
-    "backward_pass": [Mutant(backward_first_gradient_assigned, visible=False)],
+    "backward_pass": [Mutant(backward_first_gradient_assigned, says="share one gradient array")],
 }
 for exercise, extra in HIDDEN_ONLY.items():
     MUTANTS[exercise] += extra

@@ -317,6 +317,9 @@ def backward_cases(rng):
 
 
 def backward_visible(rng):
+    diamond = graph_data([[], [0], [1], [1], [2, 3]], [(2,), (3,), (2,), (2,), (1,)], rng,
+                         labels=["x", "q", "p", "s", "L"])
+    yield Case("a diamond: q is used by p and by s", (diamond,), kind="backward")
     labels = ["x", "W", "a", "h", "g", "m", "r", "L"]
     parents = [[], [], [0, 1], [2], [3, 0], [3, 4], [5], [6]]
     shapes = [(2, 3), (3, 3), (2, 3), (2, 3), (2, 3), (2, 3), (3,), (1,)]
@@ -346,6 +349,18 @@ def _backward_variant(output, order, *, assign=False, forwards=False, seed=True,
                 parent.grad = gradient
             else:
                 parent.grad += gradient
+
+
+def _backward_breadth_first(output, order):
+    """Backprop from the output through a queue of parents, one entry per edge: a node used by two others is
+    visited twice."""
+    output.grad = np.ones_like(output.value)
+    queue = [output]
+    while queue:
+        node = queue.pop(0)
+        for parent, gradient in zip(node.parents, node.downstream()):
+            parent.grad += gradient
+            queue.append(parent)
 
 
 def _variant(**options):
@@ -435,6 +450,100 @@ def _classifier(X, y, W, b, u, *, tanh=True, n=1.0, sum_b=True, transpose_w=Fals
     dZ = ds[:, None] * u * ((1 - h ** 2) if tanh else 1.0)
     dW = dZ.T @ X if transpose_w else X.T @ dZ
     return loss * loss_scale, {"W": dW, "b": dZ.sum(axis=0) if sum_b else dZ, "u": h.T @ ds}
+
+
+# --- your own node: ReLU ---------------------------------------------------------------------------------
+
+def relu_reference(a, dout):
+    """relu(a) on a source node holding the array `a`: the node's value, its parents (a, as index 0) and
+    the gradient it sends a for the upstream gradient dout."""
+    out, da = np.zeros(np.shape(a)), np.zeros(np.shape(a))
+    for i in _each(np.shape(a)):
+        if a[i] > 0:
+            out[i], da[i] = a[i], dout[i]
+    return {"value": out, "parents": np.array([0]), "da": da}
+
+
+def relu_cases(rng):
+    for shape in [(1,), (6,), (1, 1), (3, 4), (2, 3, 4)]:
+        yield Case(f"shape {shape}", (rng.normal(size=shape), rng.normal(size=shape)), kind="node")
+    yield Case("exact zeros", (np.array([0.0, -0.0, 1.5, 0.0, -2.0]), rng.normal(size=5)), kind="node")
+    yield Case("every entry negative", (-rng.random((2, 3)) - 0.1, rng.normal(size=(2, 3))), kind="node")
+    yield Case("every entry positive", (rng.random((3, 2)) + 0.1, rng.normal(size=(3, 2))), kind="node")
+    yield Case("integer values", (rng.integers(-3, 4, size=(2, 4)), rng.normal(size=(2, 4))), kind="node")
+    yield Case("values near ±1e300 and ±1e-300", (np.array([1e300, -1e300, 1e-300, -1e-300]), rng.normal(size=4)),
+               kind="node")
+    yield Case("an upstream gradient of zeros", (rng.normal(size=(2, 2)), np.zeros((2, 2))), kind="node")
+
+
+def relu_visible(rng):
+    value = rng.normal(size=(3, 4))
+    value[0, 1] = value[2, 3] = 0.0
+    yield Case("shape (3, 4), two entries exactly 0", (value, rng.normal(size=(3, 4))), kind="node")
+
+
+def _relu_answer(value, dout, *, forward=None, mask=None, upstream=True, parents=(0,), bare=False):
+    value = np.asarray(value)
+    out = np.maximum(value, 0.0) if forward is None else forward(value)
+    local = (value > 0 if mask is None else mask(value)).astype(float)
+    da = dout * local if upstream else local
+    return {"value": out, "parents": np.array(parents, dtype=np.int64),
+            "da": None if not parents else da[0] if bare else da}
+
+
+# --- an MLP built from nodes -------------------------------------------------------------------------------
+
+def mlp_reference(X, W1, b1, W2, b2, dscores):
+    """The MLP's scores relu(X W1 + b1) W2 + b2, and the gradients for the upstream gradient dscores."""
+    X = np.asarray(X, dtype=float)
+    (N, K), (H, C) = X.shape, W2.shape
+    z = np.array([[sum(X[n, k] * W1[k, j] for k in range(K)) + b1[j] for j in range(H)] for n in range(N)])
+    h = np.where(z > 0, z, 0.0)
+    scores = np.array([[sum(h[n, j] * W2[j, c] for j in range(H)) + b2[c] for c in range(C)] for n in range(N)])
+    dh = np.array([[sum(dscores[n, c] * W2[j, c] for c in range(C)) for j in range(H)] for n in range(N)])
+    dz = np.where(z > 0, dh, 0.0)
+    dW1 = np.array([[sum(X[n, k] * dz[n, j] for n in range(N)) for j in range(H)] for k in range(K)])
+    dW2 = np.array([[sum(h[n, j] * dscores[n, c] for n in range(N)) for c in range(C)] for j in range(H)])
+    return {"scores": scores.reshape(N, C), "W1": dW1.reshape(K, H),
+            "b1": np.array([sum(dz[n, j] for n in range(N)) for j in range(H)]), "W2": dW2.reshape(H, C),
+            "b2": np.array([sum(dscores[n, c] for n in range(N)) for c in range(C)])}
+
+
+def mlp_cases(rng):
+    def draw(N, K, H, C):
+        return (rng.normal(size=(N, K)), rng.normal(size=(K, H)), rng.normal(size=H), rng.normal(size=(H, C)),
+                rng.normal(size=C), rng.normal(size=(N, C)))
+
+    for N, K, H, C in [(1, 1, 1, 1), (1, 3, 2, 2), (4, 1, 3, 2), (5, 6, 1, 3), (3, 4, 5, 1), (20, 30, 16, 2)]:
+        yield Case(f"N={N}, K={K}, H={H}, C={C}", draw(N, K, H, C), kind="mlp")
+    X, W1, b1, W2, b2, d = draw(4, 3, 3, 2)
+    yield Case("hidden units exactly at 0 (zero windows, zero b1)", (np.zeros((4, 3)), W1, np.zeros(3), W2, b2, d),
+               kind="mlp")
+    yield Case("every hidden unit off", (np.abs(X), -np.abs(W1), -np.abs(b1) - 0.1, W2, b2, d), kind="mlp")
+    yield Case("integer windows", (rng.integers(-2, 3, size=(4, 3)), W1, b1, W2, b2, d), kind="mlp")
+    yield Case("an upstream gradient of zeros", (X, W1, b1, W2, b2, np.zeros((4, 2))), kind="mlp")
+
+
+def mlp_visible(rng):
+    N, K, H, C = 4, 5, 3, 2
+    yield Case(f"N={N}, K={K}, H={H}, C={C}", (rng.normal(size=(N, K)), rng.normal(size=(K, H)), rng.normal(size=H),
+                                               rng.normal(size=(H, C)), rng.normal(size=C), rng.normal(size=(N, C))),
+               kind="mlp")
+
+
+def _mlp_answer(X, W1, b1, W2, b2, d, *, hidden_relu=True, output_relu=False, b2_used=True, repeat=True,
+                first_layer_in_graph=True):
+    X = np.asarray(X, dtype=float)
+    z = X @ W1 + b1
+    h = np.maximum(z, 0.0) if hidden_relu else z
+    s = h @ W2 + (b2 if b2_used else 0.0)
+    ds = d * (s > 0) if output_relu else d
+    dz = (ds @ W2.T) * ((z > 0) if hidden_relu else 1.0)
+    grads = {"W1": X.T @ dz, "b1": dz.sum(axis=0) if repeat else dz, "W2": h.T @ ds,
+             "b2": (ds.sum(axis=0) if repeat else ds) if b2_used else np.zeros_like(b2)}
+    if not first_layer_in_graph:
+        grads["W1"], grads["b1"] = np.zeros_like(W1), np.zeros_like(b1)
+    return {"scores": np.maximum(s, 0.0) if output_relu else s, **grads}
 
 
 EXERCISES = [
@@ -530,10 +639,14 @@ EXERCISES = [
                 lambda y, d: d * (1 - y ** 2)),
     )),
     Exercise("softmax_with_loss", softmax_reference, softmax_cases, softmax_visible, seed=70, mistakes=(
-        Mistake("softmax_loss_not_divided_by_n", "The loss is the MEAN cross-entropy over the N examples: it is not "
-                "divided by N.", lambda Z, t: _softmax_answer(Z, t, _row_max(Z), loss_scale=len(Z), grad_scale=len(Z))),
+        Mistake("softmax_loss_not_divided_by_n", "Neither the loss nor dZ is divided by N: the loss is the MEAN "
+                "cross-entropy over the N examples, so both carry a factor 1/N.",
+                lambda Z, t: _softmax_answer(Z, t, _row_max(Z), loss_scale=len(Z), grad_scale=len(Z))),
         Mistake("softmax_gradient_not_divided_by_n", "dZ is not divided by N: the loss is a mean over N examples, so "
                 "dZ = (p − y) / N.", lambda Z, t: _softmax_answer(Z, t, _row_max(Z), grad_scale=len(Z))),
+        Mistake("softmax_gradient_divided_by_n_twice", "dZ is divided by N twice: (p − y) / N already is the "
+                "gradient of the mean loss; divide by N once.",
+                lambda Z, t: _softmax_answer(Z, t, _row_max(Z), grad_scale=1 / len(Z))),
         Mistake("softmax_forgets_onehot", "You forgot to subtract 1 at the correct class: dZ = (softmax(Z) − "
                 "onehot(labels)) / N.", lambda Z, t: _softmax_answer(Z, t, _row_max(Z), onehot=False)),
         Mistake("softmax_wrong_sign", "dZ = (p − y) / N, not (y − p) / N: the loss decreases when the correct score "
@@ -572,6 +685,11 @@ EXERCISES = [
         Mistake("backward_resets_gradients", "Do not reset the gradients inside backward_pass: it must ADD into "
                 ".grad as it finds it (resetting is zero_grad's job, called before each backward pass).",
                 _variant(reset=True)),
+        Mistake("backward_double_counts_fan_out", "Double counting on fan-out: a node used by two others was "
+                "visited twice and passed its gradient on twice, so the nodes before it got exactly 2× their gradient "
+                "(on a diamond; more where shared nodes are nested). A queue or a recursion that adds a node once per "
+                "edge does this. Visit each node of `order` exactly once, in reverse: by then every node that uses it "
+                "has added into its .grad.", _wrong_backward(_backward_breadth_first)),
         Mistake("backward_shares_one_array", "Two nodes now share one gradient array: you stored a first gradient "
                 "by assignment (`parent.grad = gradient`), and a later `+=` changed the other node's gradient too. "
                 "Always add into the node's own array: `parent.grad += gradient`.", _variant(alias=True)),
@@ -590,5 +708,38 @@ EXERCISES = [
                 "transpose.", lambda *a: _classifier(*a, transpose_w=True)),
         Mistake("classifier_loss_summed", "The loss is the mean over the N windows, not the sum.",
                 lambda *a: _classifier(*a, loss_scale=len(a[0]))),
+    )),
+    Exercise("relu", relu_reference, relu_cases, relu_visible, seed=110, call="relu(a)", mistakes=(
+        Mistake("relu_passes_dout_through", "The ReLU's local gradient is 1 where a > 0 and 0 elsewhere: multiply "
+                "dout by that mask. Yours passes dout through unchanged.",
+                lambda v, d: _relu_answer(v, d, mask=lambda x: np.ones(np.shape(x)))),
+        Mistake("relu_mask_without_upstream", "This is only the local gradient, the 0/1 mask: multiply it by the "
+                "upstream gradient dout.", lambda v, d: _relu_answer(v, d, upstream=False)),
+        Mistake("relu_passes_gradient_at_zero", "Where a is exactly 0 the ReLU is flat on its left, and this lesson "
+                "(like PyTorch) sends 0 there: the mask is a.value > 0, not >= 0.",
+                lambda v, d: _relu_answer(v, d, mask=lambda x: x >= 0)),
+        Mistake("relu_np_max", "np.max(x, 0) is the largest entry along axis 0, one number per column; the "
+                "elementwise ReLU is np.maximum(x, 0).",
+                lambda v, d: _relu_answer(v, d, forward=lambda x: np.max(x, 0))),
+        Mistake("relu_forgets_its_parent", "The node must remember its input: give it the parents (a,) "
+                "(`Node(value, (a,), \"ReLU\")`), or backprop can never reach a.",
+                lambda v, d: _relu_answer(v, d, parents=())),
+        Mistake("relu_rule_returns_an_array", "A rule returns one gradient per parent, as a tuple: `return (da,)`, "
+                "not `return da`. The engine pairs parents with what the rule returns, so a bare array is read row "
+                "by row and a receives only its first row.", lambda v, d: _relu_answer(v, d, bare=True)),
+    )),
+    Exercise("mlp", mlp_reference, mlp_cases, mlp_visible, seed=120, call="mlp(X, params)", mistakes=(
+        Mistake("mlp_bias_not_repeated", "The bias is added to every row, a hidden Repeat: with add(Z, b) its "
+                "gradient keeps the N rows. Write add(Z, repeat(b, N)), so b's gradient is the sum over the rows.",
+                lambda *a: _mlp_answer(*a, repeat=False)),
+        Mistake("mlp_without_relu", "The hidden layer needs its nonlinearity: h = relu(X W1 + b1). Without it the "
+                "two layers are one linear map.", lambda *a: _mlp_answer(*a, hidden_relu=False)),
+        Mistake("mlp_relu_on_the_scores", "Only the hidden layer has a ReLU: the scores are h W2 + b2, which may be "
+                "negative.", lambda *a: _mlp_answer(*a, output_relu=True)),
+        Mistake("mlp_without_b2", "The output layer has a bias too: scores = h W2 + b2.",
+                lambda *a: _mlp_answer(*a, b2_used=False)),
+        Mistake("mlp_first_layer_outside_the_graph", "W1 and b1 receive no gradient: the hidden layer was computed "
+                "from .value arrays, outside the graph, so backprop cannot reach them. Build every step from "
+                "nodes (matmul, add, repeat, relu).", lambda *a: _mlp_answer(*a, first_layer_in_graph=False)),
     )),
 ]
