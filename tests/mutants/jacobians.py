@@ -423,7 +423,7 @@ def batch_gradients_by_reduce(X, y, W, b, u):
     H, p = _batch(X, y, W, b, u)
     g = (p - y) / len(X)
     Delta = g[:, None] * u * H * (1 - H)
-    grad_W = functools.reduce(np.add, [np.outer(d, x) for d, x in zip(Delta, X)])
+    grad_W = functools.reduce(lambda total, k: total + np.outer(Delta[k], X[k]), range(len(X)), np.zeros_like(W))
     return grad_W, Delta.sum(axis=0), H.T @ g
 
 
