@@ -112,3 +112,86 @@ def test_relative_error_is_taken_entry_by_entry_as_its_docstring_says():
     a, b = np.array([1.0, 1e-6, 0.0]), np.array([1.0, 2e-6, 0.0])
     assert relative_error(a, b) == pytest.approx(1 / 3), "entry 1: |1e-6 − 2e-6| / (1e-6 + 2e-6)"
     assert relative_error(np.zeros(3), np.zeros(3)) == 0.0, "two zeros agree"
+
+
+# Right answers written otherwise than the reference solutions: both judges must accept every one.
+
+def _sigmoid_jacobian_by_tanh(z):
+    return np.diag(0.25 * (1 - np.tanh(z / 2) ** 2))
+
+
+def _sigmoid_jacobian_eye(z):
+    with np.errstate(over="ignore"):
+        s = 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
+    return np.eye(len(z)) * (s - s ** 2)
+
+
+def _affine_derivatives_as_a_list(W, x, g):
+    return [W, g[:, None] * x[None, :]]
+
+
+def _hidden_jacobian_through_the_diagonal(W, b, x):
+    with np.errstate(over="ignore"):
+        h = 1 / (1 + np.exp(-(W @ x + b)))
+    return np.diag(h * (1 - h)) @ W
+
+
+def _window_gradients_as_a_list(x, W, b, u):
+    with np.errstate(over="ignore"):
+        h = 1 / (1 + np.exp(-(W @ x + b)))
+    delta = u * h * (1 - h)
+    return [delta, delta[:, None] * x, delta @ W, h]
+
+
+def _numerical_jacobian_by_unit_vectors(f, x, h=1e-6):
+    x = np.array(x, dtype=float)
+    return np.stack([(f(x + e) - f(x - e)) / 2 / h for e in h * np.eye(len(x))], axis=1)
+
+
+def _softmax_jacobian_by_logsumexp(z):
+    p = np.exp(z - np.logaddexp.reduce(z))
+    J = -np.outer(p, p)
+    J[np.diag_indices_from(J)] += p
+    return J
+
+
+def _softmax_vjp_in_a_python_loop(z, g):
+    e = np.exp(z - z.max())
+    p = e / e.sum()
+    dot = 0.0
+    for g_i, p_i in zip(g.tolist(), p.tolist()):
+        dot += g_i * p_i
+    return p * g - dot * p
+
+
+def _batch_gradients_by_means(X, y, W, b, u):
+    with np.errstate(over="ignore"):
+        H = 1 / (1 + np.exp(-(X @ W.T + b)))
+        p = 1 / (1 + np.exp(-(H @ u)))
+    D = (p - y)[:, None] * u * H * (1 - H)
+    grad_W, grad_b, grad_u = (a / len(X) for a in (np.einsum("kn,km->nm", D, X), D.sum(axis=0), H.T @ (p - y)))
+    return grad_W, grad_b, grad_u
+
+
+RIGHT_ANSWERS = {
+    "sigmoid_jacobian": [_sigmoid_jacobian_by_tanh, _sigmoid_jacobian_eye],
+    "affine_derivatives": [_affine_derivatives_as_a_list],
+    "hidden_jacobian": [_hidden_jacobian_through_the_diagonal],
+    "window_gradients": [_window_gradients_as_a_list],
+    "numerical_jacobian": [_numerical_jacobian_by_unit_vectors],
+    "softmax_jacobian": [_softmax_jacobian_by_logsumexp],
+    "softmax_vjp": [_softmax_vjp_in_a_python_loop],
+    "batch_gradients": [_batch_gradients_by_means],
+}
+
+
+@pytest.mark.parametrize("exercise, answer", [(e, a) for e, answers in RIGHT_ANSWERS.items() for a in answers],
+                         ids=lambda v: getattr(v, "__name__", v))
+def test_right_answers_written_otherwise_pass_the_check_and_the_grader(exercise, answer, capsys):
+    from helpers.checks import jacobians
+    from helpers.grading import judge
+
+    getattr(jacobians, f"check_{exercise}")(answer)
+    assert "✓" in capsys.readouterr().out
+    verdict = judge.judge_function("02_jacobians", exercise, answer)
+    assert verdict.passed, verdict.message

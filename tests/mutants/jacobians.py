@@ -3,7 +3,12 @@
 Every layout mistake the checks name has a mutant here: a transposed Jacobian or gradient, a full
 matrix where a diagonal was meant (and only the diagonal where the full matrix was meant), the
 Jacobian form where the shape convention was asked, and a gradient summed where it should be averaged.
+Below MUTANTS, the classes of mistake only the hidden tests are meant to catch: forms of the sigmoid and
+softmax that overflow beyond ±709, squeezed axes of length 1, integer inputs, a step that depends on x,
+and loops the loop rule must still see.
 """
+import functools
+
 import numpy as np
 
 from helpers.checks.jacobians import (
@@ -15,6 +20,7 @@ from helpers.checks.jacobians import (
     TRANSPOSED,
 )
 from tests.mutants import Mutant
+from tests.notebooks import run_source
 
 NOTEBOOK = "02_jacobians/jacobians.ipynb"
 
@@ -368,3 +374,242 @@ MUTANTS = {
         Mutant(batch_gradients_window_loop, says="uses a `for` loop"),
     ],
 }
+
+
+# A student's own ideas, written as a student would (after MUTANTS, which each lesson's check names).
+
+def numerical_jacobian_ignores_h(f, x, h=1e-6):
+    eps = 1e-6
+    columns = []
+    for j in range(len(x)):
+        step = np.zeros(len(x))
+        step[j] = eps
+        columns.append((f(x + step) - f(x - step)) / (2 * eps))
+    return np.stack(columns, axis=1)
+
+
+def numerical_jacobian_relative_step(f, x, h=1e-6):
+    columns = []
+    for j in range(len(x)):
+        step = np.zeros(len(x))
+        step[j] = h * abs(x[j])                     # x_j = 0: a step of 0, and 0 / 0
+        columns.append((f(x + step) - f(x - step)) / (2 * step[j]))
+    return np.stack(columns, axis=1)
+
+
+def softmax_jacobian_shifts_in_place(z):
+    z -= z.max()                                    # changes the caller's scores
+    p = np.exp(z) / np.exp(z).sum()
+    return np.diag(p) - np.outer(p, p)
+
+
+def softmax_vjp_broadcast_jacobian(z, g):
+    p = _softmax(z)
+    J = np.diag(p) - p[:, None] * p[None, :]        # n×n, built by broadcasting
+    return (g[:, None] * J).sum(axis=0)
+
+
+def batch_gradients_by_map(X, y, W, b, u):
+    def one(k):
+        h = _sigmoid(W @ X[k] + b)
+        g = (_sigmoid(u @ h) - y[k]) / len(X)
+        delta = g * u * h * (1 - h)
+        return np.outer(delta, X[k]), delta, g * h
+    parts = list(map(one, range(len(X))))
+    return tuple(sum(part[i] for part in parts) for i in range(3))
+
+
+def batch_gradients_by_reduce(X, y, W, b, u):
+    H, p = _batch(X, y, W, b, u)
+    g = (p - y) / len(X)
+    Delta = g[:, None] * u * H * (1 - H)
+    grad_W = functools.reduce(lambda total, k: total + np.outer(Delta[k], X[k]), range(len(X)), np.zeros_like(W))
+    return grad_W, Delta.sum(axis=0), H.T @ g
+
+
+def batch_gradients_recursive(X, y, W, b, u):
+    H, p = _batch(X[:1], y[:1], W, b, u)            # the first window, then the others by recursion
+    Delta = (p - y[:1])[:, None] * u * H * (1 - H)
+    grad_W, grad_b, grad_u = Delta.T @ X[:1], Delta.sum(axis=0), H.T @ (p - y[:1])
+    N = len(X)
+    if N == 1:
+        return grad_W, grad_b, grad_u
+    rest_W, rest_b, rest_u = batch_gradients_recursive(X[1:], y[1:], W, b, u)
+    return (grad_W + (N - 1) * rest_W) / N, (grad_b + (N - 1) * rest_b) / N, (grad_u + (N - 1) * rest_u) / N
+
+
+_HELPER_CELL = """
+def window_terms(X, y, W, b, u):
+    grad_W, grad_b, grad_u = np.zeros_like(W), np.zeros_like(b), np.zeros_like(u)
+    for x_k, y_k in zip(X, y):
+        h = 1 / (1 + np.exp(-(W @ x_k + b)))
+        g = (1 / (1 + np.exp(-(u @ h))) - y_k) / len(X)
+        delta = g * u * h * (1 - h)
+        grad_W, grad_b, grad_u = grad_W + np.outer(delta, x_k), grad_b + delta, grad_u + g * h
+    return grad_W, grad_b, grad_u
+
+
+def batch_gradients_loop_in_a_helper(X, y, W, b, u):
+    return window_terms(X, y, W, b, u)
+"""
+_cell: dict = {"np": np}
+run_source(_HELPER_CELL, _cell, "<notebook cell: a helper with a loop>")
+batch_gradients_loop_in_a_helper = _cell["batch_gradients_loop_in_a_helper"]
+
+OWN_IDEAS = {
+    "numerical_jacobian": [Mutant(numerical_jacobian_ignores_h, says="does not change with the step h"),
+                           Mutant(numerical_jacobian_relative_step, says="Your step is scaled by x")],
+    "softmax_jacobian": [Mutant(softmax_jacobian_shifts_in_place, says="changed its input `z` in place")],
+    "softmax_vjp": [Mutant(softmax_vjp_broadcast_jacobian, says=BUILDS_JACOBIAN)],
+    "batch_gradients": [Mutant(batch_gradients_by_map, says="`map`"),
+                        Mutant(batch_gradients_by_reduce, says="`reduce`"),
+                        Mutant(batch_gradients_recursive, says="recursion"),
+                        Mutant(batch_gradients_loop_in_a_helper, says="in `window_terms`, which it calls")],
+}
+
+
+# Classes of mistake only the hidden tests are meant to catch.
+
+def sigmoid_jacobian_exp_form(z):
+    e = np.exp(-z)
+    return np.diag(e / (1 + e) ** 2)               # inf / inf = NaN for z < -709
+
+
+def sigmoid_jacobian_exp_over_one_plus_exp(z):
+    s = np.exp(z) / (1 + np.exp(z))                # inf / inf = NaN for z > 709
+    return np.diag(s * (1 - s))
+
+
+def sigmoid_jacobian_in_the_inputs_dtype(z):
+    J = np.diag(np.zeros_like(z))                  # integer z: an integer matrix
+    s = _sigmoid(z)
+    np.fill_diagonal(J, s * (1 - s))
+    return J
+
+
+def sigmoid_jacobian_squeezed(z):
+    z = np.squeeze(z)                              # one score: a 0-d array
+    s = _sigmoid(z)
+    return np.diag(s * (1 - s))
+
+
+def affine_squeezed(W, x, g):
+    return W.copy(), np.squeeze(np.outer(g, x))     # n = 1 or m = 1: an axis lost
+
+
+def hidden_jacobian_exp_form(W, b, x):
+    e = np.exp(-(W @ x + b))
+    return (e / (1 + e) ** 2)[:, None] * W          # NaN for pre-activations below -709
+
+
+def hidden_jacobian_in_the_inputs_dtype(W, b, x):
+    J = np.zeros_like(W)                            # integer W: an integer Jacobian
+    J[:] = _slope(W, b, x)[:, None] * W
+    return J
+
+
+def hidden_jacobian_squeezed(W, b, x):
+    return np.squeeze(_slope(W, b, x)[:, None] * W)
+
+
+def window_gradients_exp_form(x, W, b, u):
+    e = np.exp(-(W @ x + b))
+    h = 1 / (1 + e)
+    delta = u * e / (1 + e) ** 2                    # NaN for pre-activations below -709
+    return delta, np.outer(delta, x), W.T @ delta, h
+
+
+def window_gradients_squeezed(x, W, b, u):
+    h, delta = _delta(x, W, b, u)
+    return delta, np.squeeze(np.outer(delta, x)), W.T @ delta, h
+
+
+def window_gradients_in_the_inputs_dtype(x, W, b, u):
+    h, delta = _delta(x, W, b, u)
+    grad_W = np.zeros_like(W)                       # integer W: integer gradients
+    grad_W[:] = np.outer(delta, x)
+    return delta, grad_W, W.T @ delta, h
+
+
+def numerical_jacobian_integer_copies(f, x, h=1e-6):
+    columns = []
+    for j in range(len(x)):
+        up, down = x.copy(), x.copy()               # integer x: the step rounds away
+        up[j] += h
+        down[j] -= h
+        columns.append((f(up) - f(down)) / (2 * h))
+    return np.stack(columns, axis=1)
+
+
+def numerical_jacobian_squeezed(f, x, h=1e-6):
+    columns = []
+    for j in range(len(x)):
+        step = np.zeros(len(x))
+        step[j] = h
+        columns.append((f(x + step) - f(x - step)) / (2 * h))
+    return np.squeeze(np.stack(columns, axis=1))    # one output or one input: an axis lost
+
+
+def _softmax_shifted_by_mean(z):
+    e = np.exp(z - z.mean())                        # overflows when the scores spread over ~1400
+    return e / e.sum()
+
+
+def _softmax_shifted_when_large(z):
+    shifted = z - z.max() if z.max() > 100 else z  # very negative scores: 0 / 0
+    e = np.exp(shifted)
+    return e / e.sum()
+
+
+def softmax_jacobian_shifted_by_the_mean(z):
+    p = _softmax_shifted_by_mean(z)
+    return np.diag(p) - np.outer(p, p)
+
+
+def softmax_jacobian_shifted_only_when_large(z):
+    p = _softmax_shifted_when_large(z)
+    return np.diag(p) - np.outer(p, p)
+
+
+def softmax_vjp_shifted_by_the_mean(z, g):
+    p = _softmax_shifted_by_mean(z)
+    return p * (g - g @ p)
+
+
+def softmax_vjp_shifted_only_when_large(z, g):
+    p = _softmax_shifted_when_large(z)
+    return p * (g - g @ p)
+
+
+def batch_gradients_exp_form(X, y, W, b, u):
+    H = _sigmoid(X @ W.T + b)
+    s = H @ u
+    p = np.exp(s) / (1 + np.exp(s))                 # inf / inf = NaN for scores above 709
+    g = (p - y) / len(X)
+    Delta = g[:, None] * u * H * (1 - H)
+    return Delta.T @ X, Delta.sum(axis=0), H.T @ g
+
+
+def batch_gradients_squeezed(X, y, W, b, u):
+    H = np.squeeze(_sigmoid(X @ W.T + b))           # N = 1 or n = 1: an axis lost
+    p = _sigmoid(H @ u)
+    g = (p - y) / len(X)
+    Delta = np.atleast_2d(g[:, None] * u * H * (1 - H))
+    return Delta.T @ X, Delta.sum(axis=0), H.T @ g
+
+
+HIDDEN_ONLY = {
+    "sigmoid_jacobian": [sigmoid_jacobian_exp_form, sigmoid_jacobian_exp_over_one_plus_exp,
+                         sigmoid_jacobian_in_the_inputs_dtype, sigmoid_jacobian_squeezed],
+    "affine_derivatives": [affine_squeezed],
+    "hidden_jacobian": [hidden_jacobian_exp_form, hidden_jacobian_in_the_inputs_dtype, hidden_jacobian_squeezed],
+    "window_gradients": [window_gradients_exp_form, window_gradients_squeezed, window_gradients_in_the_inputs_dtype],
+    "numerical_jacobian": [numerical_jacobian_integer_copies, numerical_jacobian_squeezed],
+    "softmax_jacobian": [softmax_jacobian_shifted_by_the_mean, softmax_jacobian_shifted_only_when_large],
+    "softmax_vjp": [softmax_vjp_shifted_by_the_mean, softmax_vjp_shifted_only_when_large],
+    "batch_gradients": [batch_gradients_exp_form, batch_gradients_squeezed],
+}
+for exercise, extra in OWN_IDEAS.items():
+    MUTANTS[exercise] += extra
+for exercise, extra in HIDDEN_ONLY.items():
+    MUTANTS[exercise] += [Mutant(fn, visible=False) for fn in extra]
