@@ -166,8 +166,10 @@ def answer_from(record, name: str, labels: list[str], args: tuple):
     if record.get("not_written"):
         raise not_written(name)
     if "timeout" in record:
-        raise CheckFailed(name, f"did not finish within {record['timeout']} s.",
-                          "An endless loop, or a much slower method than the exercise needs?")
+        seconds = record["timeout"] if type(record["timeout"]) in (int, float) else 0
+        raise CheckFailed(name, f"did not finish in time ({seconds:.3g} s left for this call).",
+                          "An endless loop, or a much slower method than the exercise needs? The grader's calls of "
+                          "an exercise share half the cell time limit.")
     if "raised" in record:
         kind, message, line = (list(record["raised"]) + ["", "", ""])[:3]
         raise crashed(name, f"{str(kind)[:80]}: {str(message)[:300]}", called_with(labels, args),

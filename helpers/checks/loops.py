@@ -49,6 +49,7 @@ class Loop:
     line: int         # its line within that function
     kind: str         # "a `for` loop", ...
     code: str         # the code on that line
+    column: int = 0   # where on the line it starts
 
 
 def _fixed_length(iterable: ast.AST) -> bool:
@@ -92,10 +93,10 @@ def loops_in(functions: dict[str, ast.FunctionDef | ast.Lambda], start: str,
             if kind:
                 line = getattr(node, "lineno", 1)
                 code = text[line - 1].strip() if 0 < line <= len(text) else ""
-                found.append(Loop(name, line, kind, code))
+                found.append(Loop(name, line, kind, code, getattr(node, "col_offset", 0)))
 
     visit(start, (start,))
-    return sorted(set(found), key=lambda loop: (loop.function != start, loop.function, loop.line))
+    return sorted(set(found), key=lambda loop: (loop.function != start, loop.function, loop.line, loop.column))
 
 
 def _tree(source: str) -> ast.Module:
