@@ -31,6 +31,7 @@ import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
+from fnmatch import fnmatch
 from multiprocessing import get_context
 from pathlib import Path
 from queue import Empty
@@ -53,9 +54,9 @@ NUDGE_SECONDS = 10.0
 LATE_MARGIN = 0.5       # a cell that ends this close to its timeout was answered by nbclient's last poll
 
 
-def notebooks(pattern: str) -> list[Path]:
-    return [p for p in sorted(ROOT.glob("solutions/*/*.ipynb")) + sorted(ROOT.glob("notebooks/*/*.ipynb"))
-            if p.match(pattern)]
+def notebooks(pattern: str) -> list[str]:
+    paths = sorted(ROOT.glob("solutions/*/*.ipynb")) + sorted(ROOT.glob("notebooks/*/*.ipynb"))
+    return [name for name in (str(p.relative_to(ROOT)) for p in paths) if fnmatch(name, pattern)]
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -94,7 +95,7 @@ def _diagnose(client: NotebookClient, index: int, source: str, said: dict) -> di
             "after_nudge": _shell_replies(client, "kernel_info_reply", NUDGE_SECONDS)}
 
 
-def _notebook(name: str):
+def _notebook(name: str, scratch: str):
     """The notebook to run and whether errors are allowed: a lesson's, as the tests run it, or output-widget cells."""
     if name.startswith("output-widget-cells:"):
         cells = int(name.partition(":")[2])
@@ -105,14 +106,19 @@ def _notebook(name: str):
         os.environ.pop("NBGRADER_EXECUTION", None)
         return nb, True
     os.environ["NBGRADER_EXECUTION"] = "1"
-    audit = AUDIT.format(root=str(ROOT), path=str(Path(tempfile.mkdtemp()) / "figures.jsonl"))
+    audit = AUDIT.format(root=str(ROOT), path=str(Path(scratch) / "figures.jsonl"))
     nb.cells = [nbformat.v4.new_code_cell(audit), *nb.cells, nbformat.v4.new_code_cell(PRESS_BUTTONS)]
     return nb, False
 
 
 def run_once(name: str, cell_timeout: int, plain_nbclient: bool) -> dict:
     """Run one notebook in a fresh kernel; stop at its first stall or slow cell and describe it."""
-    nb, allow_errors = _notebook(name)
+    with tempfile.TemporaryDirectory() as scratch:
+        return _run(name, scratch, cell_timeout, plain_nbclient)
+
+
+def _run(name: str, scratch: str, cell_timeout: int, plain_nbclient: bool) -> dict:
+    nb, allow_errors = _notebook(name, scratch)
     client = (NotebookClient if plain_nbclient else TestsNotebookClient)(
         nb, timeout=cell_timeout, kernel_name="python3", allow_errors=allow_errors,
         resources={"metadata": {"path": str((ROOT / name).parent if "/" in name else ROOT)}})
@@ -152,13 +158,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cell-timeout", type=int, default=30, help="seconds a cell may take")
     parser.add_argument("--jobs", type=int, default=1, help="notebooks run at once")
     parser.add_argument("--minutes", type=float, default=120, help="start no run after this long")
-    parser.add_argument("--only", default="*", help="run only the notebooks whose path matches this glob")
+    parser.add_argument("--only", default="*", help="run only the notebooks whose path (e.g. solutions/02_*/*) matches this glob")
     parser.add_argument("--output-widget-cells", type=int, help="run a notebook of this many Output-widget cells instead")
     parser.add_argument("--plain-nbclient", action="store_true", help="use nbclient's NotebookClient, not the tests'")
     parser.add_argument("--log", type=Path, help="also write one JSON line per run here")
     args = parser.parse_args(argv)
     names = ([f"output-widget-cells:{args.output_widget_cells}"] if args.output_widget_cells else
-             [str(p.relative_to(ROOT)) for p in notebooks(args.only)]) * args.rounds
+             notebooks(args.only)) * args.rounds
     deadline = time.time() + 60 * args.minutes
     counts: Counter[str] = Counter()
     log = args.log.open("a") if args.log else None
