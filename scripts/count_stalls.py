@@ -14,11 +14,15 @@ for nbclient's own): a solution notebook as tests/test_figures_accessible.py doe
 cell first, its button-pressing cell last, NBGRADER_EXECUTION=1, no error allowed); a released notebook
 as tests/test_released_notebooks.py does (errors allowed: its exercises are not written).
 --output-widget-cells N runs instead, --rounds times, a notebook of N cells that each print into an
-ipywidgets Output widget: the case that stalls, many times a second. Runs stop being started once
+ipywidgets Output widget: the case that stalls, many times a second. --in-flight N starts --rounds
+kernels instead and sends each 500 times N execute_requests at once (as JupyterLab overlaps widget
+messages and requests): a kernel that leaves one unanswered for --cell-timeout seconds while idle has
+stalled. --kernel names the kernelspec (to try another ipykernel). Runs stop being started once
 --minutes have passed. Exits with 1 if any run stalled.
 
     .venv/bin/python scripts/count_stalls.py --rounds 20 --cell-timeout 60 --jobs 2
     .venv/bin/python scripts/count_stalls.py --output-widget-cells 200 --rounds 20 --cell-timeout 10 [--plain-nbclient]
+    .venv/bin/python scripts/count_stalls.py --in-flight 8 --rounds 10 --cell-timeout 10 [--kernel NAME]
 """
 from __future__ import annotations
 
@@ -38,6 +42,7 @@ from queue import Empty
 
 import nbformat
 import psutil
+from jupyter_client import KernelManager
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
@@ -52,6 +57,7 @@ IDLE_CPU_SHARE = 0.02   # of one core: an idle kernel, not a slow cell
 PROBE_SECONDS = 3.0
 NUDGE_SECONDS = 10.0
 LATE_MARGIN = 0.5       # a cell that ends this close to its timeout was answered by nbclient's last poll
+IN_FLIGHT_ROUNDS = 500
 
 
 def notebooks(pattern: str) -> list[str]:
@@ -59,9 +65,12 @@ def notebooks(pattern: str) -> list[str]:
     return [name for name in (str(p.relative_to(ROOT)) for p in paths) if fnmatch(name, pattern)]
 
 
-def _cpu_seconds(pid: int) -> float:
-    times = psutil.Process(pid).cpu_times()
-    return times.user + times.system
+def _cpu_share(pid: int) -> float:
+    """The share of one core the process `pid` uses over the next PROBE_SECONDS."""
+    process = psutil.Process(pid)
+    before = sum(process.cpu_times()[:2])
+    time.sleep(PROBE_SECONDS)
+    return (sum(process.cpu_times()[:2]) - before) / PROBE_SECONDS
 
 
 def _shell_replies(client: NotebookClient, until: str, seconds: float) -> list[str]:
@@ -85,10 +94,7 @@ def _kernel_said(cell, sent: float) -> dict[str, float]:
 def _diagnose(client: NotebookClient, index: int, source: str, said: dict) -> dict:
     """What a kernel that did not answer in time is doing: its CPU share, and whether a second shell
     request brings the missing reply out."""
-    pid = client.km.provisioner.pid
-    before = _cpu_seconds(pid)
-    time.sleep(PROBE_SECONDS)
-    cpu_share = (_cpu_seconds(pid) - before) / PROBE_SECONDS
+    cpu_share = _cpu_share(client.km.provisioner.pid)
     client.kc.kernel_info()
     return {"outcome": "stall" if cpu_share < IDLE_CPU_SHARE else "slow", "kind": "no reply", "cell": index,
             "source": source[:60], "cpu_share": round(cpu_share, 3), "kernel_said": said,
@@ -111,16 +117,49 @@ def _notebook(name: str, scratch: str):
     return nb, False
 
 
-def run_once(name: str, cell_timeout: int, plain_nbclient: bool) -> dict:
+def in_flight_run(kernel: str, depth: int, timeout: int) -> dict:
+    """Send `depth` execute_requests at once, IN_FLIGHT_ROUNDS times, to one fresh kernel."""
+    manager = KernelManager(kernel_name=kernel)
+    manager.start_kernel()
+    client = manager.client()
+    client.start_channels()
+    result = {"notebook": f"in-flight:{depth}", "outcome": "ok", "requests": 0}
+    start = time.monotonic()
+    try:
+        client.wait_for_ready(timeout=60)
+        for round_ in range(IN_FLIGHT_ROUNDS):
+            waiting = {client.execute("pass") for _ in range(depth)}
+            result["requests"] += depth
+            while waiting:
+                try:
+                    waiting.discard(client.get_shell_msg(timeout=timeout)["parent_header"].get("msg_id"))
+                except Empty:
+                    cpu_share = _cpu_share(manager.provisioner.pid)
+                    client.kernel_info()
+                    try:   # does a later request bring anything out?
+                        after = client.get_shell_msg(timeout=NUDGE_SECONDS)["msg_type"]
+                    except Empty:
+                        after = None
+                    result.update(outcome="stall" if cpu_share < IDLE_CPU_SHARE else "slow", kind="no reply",
+                                  round=round_, unanswered=len(waiting), cpu_share=round(cpu_share, 3), after_nudge=after)
+                    return result
+        return result
+    finally:
+        result["seconds"] = round(time.monotonic() - start, 1)
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def run_once(name: str, cell_timeout: int, plain_nbclient: bool, kernel: str = "python3") -> dict:
     """Run one notebook in a fresh kernel; stop at its first stall or slow cell and describe it."""
     with tempfile.TemporaryDirectory() as scratch:
-        return _run(name, scratch, cell_timeout, plain_nbclient)
+        return _run(name, scratch, cell_timeout, plain_nbclient, kernel)
 
 
-def _run(name: str, scratch: str, cell_timeout: int, plain_nbclient: bool) -> dict:
+def _run(name: str, scratch: str, cell_timeout: int, plain_nbclient: bool, kernel: str) -> dict:
     nb, allow_errors = _notebook(name, scratch)
     client = (NotebookClient if plain_nbclient else TestsNotebookClient)(
-        nb, timeout=cell_timeout, kernel_name="python3", allow_errors=allow_errors,
+        nb, timeout=cell_timeout, kernel_name=kernel, allow_errors=allow_errors,
         resources={"metadata": {"path": str((ROOT / name).parent if "/" in name else ROOT)}})
     start = time.monotonic()
     result = {"notebook": name, "outcome": "ok", "slowest_cell": [0.0, -1]}
@@ -148,8 +187,12 @@ def _run(name: str, scratch: str, cell_timeout: int, plain_nbclient: bool) -> di
     return result
 
 
-def _run_if_time_left(name: str, cell_timeout: int, plain_nbclient: bool, deadline: float) -> dict | None:
-    return run_once(name, cell_timeout, plain_nbclient) if time.time() < deadline else None
+def _run_if_time_left(name: str, args: argparse.Namespace, deadline: float) -> dict | None:
+    if time.time() >= deadline:
+        return None
+    if name.startswith("in-flight:"):
+        return in_flight_run(args.kernel, args.in_flight, args.cell_timeout)
+    return run_once(name, args.cell_timeout, args.plain_nbclient, args.kernel)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,29 +204,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="*", help="run only the notebooks whose path (e.g. solutions/02_*/*) matches this glob")
     parser.add_argument("--output-widget-cells", type=int, help="run a notebook of this many Output-widget cells instead")
     parser.add_argument("--plain-nbclient", action="store_true", help="use nbclient's NotebookClient, not the tests'")
+    parser.add_argument("--in-flight", type=int, help="send this many requests at once to each kernel instead")
+    parser.add_argument("--kernel", default="python3", help="the kernelspec to run")
     parser.add_argument("--log", type=Path, help="also write one JSON line per run here")
     args = parser.parse_args(argv)
-    names = ([f"output-widget-cells:{args.output_widget_cells}"] if args.output_widget_cells else
+    names = ([f"in-flight:{args.in_flight}"] if args.in_flight else
+             [f"output-widget-cells:{args.output_widget_cells}"] if args.output_widget_cells else
              notebooks(args.only)) * args.rounds
     deadline = time.time() + 60 * args.minutes
     counts: Counter[str] = Counter()
     log = args.log.open("a") if args.log else None
     with ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as pool:
-        pending = [pool.submit(_run_if_time_left, name, args.cell_timeout, args.plain_nbclient, deadline)
-                   for name in names]
+        pending = [pool.submit(_run_if_time_left, name, args, deadline) for name in names]
         for future in pending:
             result = future.result()
             if result is None:
                 continue
             counts[result["outcome"]] += 1
             line = json.dumps(result)
-            print(line if result["outcome"] != "ok" else
-                  f'{result["notebook"]}: ok in {result["seconds"]} s, slowest cell {result["slowest_cell"]}', flush=True)
+            detail = (f'slowest cell {result["slowest_cell"]}' if "slowest_cell" in result else
+                      f'{result.get("requests")} requests')
+            print(line if result["outcome"] != "ok" else f'{result["notebook"]}: ok in {result["seconds"]} s, {detail}',
+                  flush=True)
             if log:
                 log.write(line + "\n")
                 log.flush()
     runs = sum(counts.values())
-    client = "nbclient's NotebookClient" if args.plain_nbclient else "the tests' NotebookClient"
+    client = (f"kernel {args.kernel!r}, {args.in_flight} requests in flight" if args.in_flight else
+              "nbclient's NotebookClient" if args.plain_nbclient else "the tests' NotebookClient")
     print(f"{runs} runs: {counts['stall']} stalls, {counts['slow']} slow, {counts['error']} errors, "
           f"{counts['ok']} ok ({client}, cell timeout {args.cell_timeout} s, {args.jobs} at once)")
     return 1 if counts["stall"] or counts["error"] else 0

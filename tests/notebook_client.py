@@ -20,8 +20,9 @@ import nbclient
 from nbclient.jsonutil import json_clean
 from nbclient.output_widget import OutputWidget as NbclientOutputWidget
 
-# Seconds a cell may take in the tests (nbval's --nbval-cell-timeout in pyproject.toml too): the slowest
-# lesson cell took 35 s on two loaded cores, so a stalled cell fails within a minute.
+# Seconds a cell may take in the tests (nbval's --nbval-cell-timeout in pyproject.toml too), so that a
+# stalled cell fails within a minute. The slowest lesson cells (lesson 4's co-occurrence counts, lesson
+# 1's timings) took 20-43 s on two cores at load 9-17 (scripts/count_stalls.py), 23 s under nbval at load 4.
 CELL_TIMEOUT = 60
 
 
