@@ -104,8 +104,8 @@ def _diagnose(client: NotebookClient, index: int, source: str, said: dict) -> di
 def _notebook(name: str, scratch: str):
     """The notebook to run and whether errors are allowed: a lesson's, as the tests run it, or output-widget cells."""
     if name.startswith("output-widget-cells:"):
-        cells = int(name.partition(":")[2])
-        return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(OUTPUT_WIDGET_CELL) for _ in range(cells)]), False
+        cells = [nbformat.v4.new_code_cell(OUTPUT_WIDGET_CELL) for _ in range(int(name.partition(":")[2]))]
+        return nbformat.v4.new_notebook(cells=cells), False
     path = ROOT / name
     nb = nbformat.read(path, as_version=4)
     if path.parts[-3] == "notebooks":
@@ -141,7 +141,8 @@ def in_flight_run(kernel: str, depth: int, timeout: int) -> dict:
                     except Empty:
                         after = None
                     result.update(outcome="stall" if cpu_share < IDLE_CPU_SHARE else "slow", kind="no reply",
-                                  round=round_, unanswered=len(waiting), cpu_share=round(cpu_share, 3), after_nudge=after)
+                                  round=round_, unanswered=len(waiting), cpu_share=round(cpu_share, 3),
+                                  after_nudge=after)
                     return result
         return result
     finally:
@@ -201,8 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cell-timeout", type=int, default=30, help="seconds a cell may take")
     parser.add_argument("--jobs", type=int, default=1, help="notebooks run at once")
     parser.add_argument("--minutes", type=float, default=120, help="start no run after this long")
-    parser.add_argument("--only", default="*", help="run only the notebooks whose path (e.g. solutions/02_*/*) matches this glob")
-    parser.add_argument("--output-widget-cells", type=int, help="run a notebook of this many Output-widget cells instead")
+    parser.add_argument("--only", default="*", help="only the notebooks whose path matches this (solutions/02_*/*)")
+    parser.add_argument("--output-widget-cells", type=int, help="run this many Output-widget cells instead")
     parser.add_argument("--plain-nbclient", action="store_true", help="use nbclient's NotebookClient, not the tests'")
     parser.add_argument("--in-flight", type=int, help="send this many requests at once to each kernel instead")
     parser.add_argument("--kernel", default="python3", help="the kernelspec to run")

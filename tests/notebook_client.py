@@ -1,13 +1,13 @@
 """nbclient's NotebookClient for the tests, without its lost-reply stall.
 
-A cell of 0.02 s could be reported after exactly its timeout (five minutes in the tests) whenever it
-showed an ipywidgets Output widget (`interactive` shows one). nbclient mimics a front end's Output
-widget: each output the widget captures is sent back to the kernel as a comm_msg on the shell channel,
-while the same socket is being polled for the cell's execute_reply. jupyter_client's Session.send
-writes on a synchronous shadow of that asyncio socket, so pyzmq's asyncio layer never learns of the
-send. A reply arriving during it has its (edge-triggered) wake-up consumed by the send, and the poll
-sleeps until its timeout, whose last check finds the reply. The kernel is not involved: it dated its
-reply within 0.02 s. Upstream: jupyter/nbclient#312, jupyter/jupyter_client#1059.
+A cell that shows an ipywidgets Output widget (`interactive` shows one) could be reported after
+exactly its timeout (five minutes in the tests) although it ran in under a second. nbclient mimics a
+front end's Output widget: each output the widget captures is sent back to the kernel as a comm_msg on
+the shell channel, while the same socket is being polled for the cell's execute_reply. jupyter_client's
+Session.send writes on a synchronous shadow of that asyncio socket, so pyzmq's asyncio layer never
+learns of the send. A reply arriving during it has its (edge-triggered) wake-up consumed by the send,
+and the poll sleeps until its timeout, whose last check finds the reply. The kernel is not involved: it
+had dated its reply 0.02-0.5 s after the request. Upstream: jupyter/nbclient#312, jupyter/jupyter_client#1059.
 
 Here the mimic sends through the asyncio socket itself, which looks at the socket again after every
 send. `python scripts/count_stalls.py --output-widget-cells` counts the stall with either client.

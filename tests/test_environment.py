@@ -92,4 +92,4 @@ def test_lessons_and_helpers_import_only_what_the_student_set_up_installs():
     student = _student_distributions()
     missing = {module: distributions.get(module) for module in modules - set(sys.stdlib_module_names) - {"helpers"}
                if not {d.lower().replace("_", "-") for d in distributions.get(module, [])} & student}
-    assert not missing, f"imported, but not installed by `make lab` (add them to pyproject.toml's dependencies): {missing}"
+    assert not missing, f"imported but not installed by `make lab` (add to pyproject.toml's dependencies): {missing}"

@@ -11,8 +11,8 @@ from tests.notebooks import ROOT
 
 pytestmark = pytest.mark.slow
 # Prints into an Output widget: nbclient's mimic sends each captured output back on the shell channel
-# while it waits there for the cell's reply. With nbclient's own client one cell in about a hundred
-# such cells lost its reply's wake-up (scripts/count_stalls.py --output-widget-cells 200 --plain-nbclient).
+# while it waits there for the cell's reply. With nbclient's own client every run of 200 such cells had
+# a cell whose reply lost its wake-up (scripts/count_stalls.py --output-widget-cells 200 --plain-nbclient).
 OUTPUT_WIDGET_CELL = """import ipywidgets
 out = ipywidgets.Output()
 display(out)
@@ -37,8 +37,8 @@ def test_cells_printing_into_output_widgets_are_answered_at_once():
     client.execute()
     assert answered == list(range(CELLS))
     assert all(c.outputs and c.outputs[0].output_type == "display_data" for c in notebook.cells)
-    assert all(state.get("outputs") for state in client.widget_state.values() if state.get("_model_name") == "OutputModel"), \
-        "the Output widget mimic still captures what the widgets print"
+    captured = [s.get("outputs") for s in client.widget_state.values() if s.get("_model_name") == "OutputModel"]
+    assert len(captured) == CELLS and all(captured), "the Output widget mimic still captures what the widgets print"
 
 
 def test_nbval_and_nbclient_give_a_cell_the_same_minute():
