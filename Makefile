@@ -1,9 +1,16 @@
 # Two commands: `make lab` (set up, then open the course in JupyterLab) and `make test` (set up, then
-# run every test). The set-up is a virtual environment in .venv with this project installed editable.
+# run every test). The set-up is a virtual environment in .venv with this project installed editable:
+# `make lab` installs what a student needs (pyproject.toml's dependencies) and nothing else; `make test`
+# adds the test, benchmark and hub extras, `make bench` the benchmark one.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-READY := $(VENV)/.ready
+STUDENT := $(VENV)/.ready-student
+# .venv/.ready-EXTRAS marks the student set-up plus EXTRAS (comma-separated names from pyproject.toml).
+FULL := $(VENV)/.ready-test,bench,hub
+BENCH := $(VENV)/.ready-bench
+# The notebook `make lab` opens.
+START := notebooks/01_matrix_vs_loop/matrix_vs_loop.ipynb
 # The course's JupyterLab settings (no news or update pop-ups), where JupyterLab reads packages' overrides.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.d/loops-to-attention.json
 CHROMIUM := /usr/bin/chromium
@@ -18,28 +25,33 @@ BENCH_FLAGS ?=
 
 .PHONY: lab test bench release setup browser proxy
 
-setup: $(READY) $(LAB_SETTINGS) proxy
+# Everything the tests need (a developer's set-up).
+setup: $(FULL) $(LAB_SETTINGS) proxy
 
-$(READY): pyproject.toml
+$(STUDENT): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --editable '.[test,bench,hub]'
+	$(BIN)/python -m pip install --quiet --editable .
 	touch $@
 
-$(LAB_SETTINGS): lab-settings/loops-to-attention.json $(READY)
+$(VENV)/.ready-%: $(STUDENT)
+	$(BIN)/python -m pip install --quiet --editable '.[$*]'
+	touch $@
+
+$(LAB_SETTINGS): lab-settings/loops-to-attention.json $(STUDENT)
 	mkdir -p $(@D)
 	cp $< $@
 
-lab: $(READY) $(LAB_SETTINGS)
+lab: $(STUDENT) $(LAB_SETTINGS)
 	mkdir -p .exchange
-	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" $(LAB_FLAGS) notebooks/01_matrix_vs_loop/matrix_vs_loop.ipynb
+	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" $(LAB_FLAGS) $(START)
 
 # The browser tests need Debian's chromium; install it when we can (root), never a downloaded build.
 browser:
 	@test -x $(CHROMIUM) || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || echo "note: $(CHROMIUM) missing and not root: browser tests will be skipped (install Debian's chromium)"
 
 # JupyterHub's proxy for tests/test_hub.py (and deploy/), from npm into the venv when npm is there.
-proxy: $(READY)
+proxy: $(FULL)
 	@if [ -x $(PROXY) ]; then :; \
 	elif command -v npm >/dev/null; then npm install --prefix $(VENV)/node --no-audit --no-fund --silent configurable-http-proxy@$(PROXY_VERSION); \
 	else echo "note: npm missing: the JupyterHub test will be skipped (install Node.js with npm)"; fi
@@ -48,8 +60,8 @@ test: setup browser
 	mkdir -p .exchange
 	$(BIN)/python -m pytest $(TEST_FLAGS)
 
-bench: $(READY)
+bench: $(BENCH)
 	for script in benchmarks/*.py; do $(BIN)/python $$script $(BENCH_FLAGS) || exit 1; done
 
-release: $(READY)
+release: $(STUDENT)
 	$(BIN)/course release

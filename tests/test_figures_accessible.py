@@ -8,8 +8,8 @@ import json
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
+from tests.notebook_client import CELL_TIMEOUT, NotebookClient
 from tests.notebooks import ROOT, read, solution_notebooks
 
 pytestmark = pytest.mark.slow
@@ -30,7 +30,8 @@ def test_every_figure_is_titled_labelled_and_readable_in_grey(path, tmp_path, mo
     nb = read(path)
     nb.cells = [nbformat.v4.new_code_cell(AUDIT.format(root=str(ROOT), path=str(record))), *nb.cells,
                 nbformat.v4.new_code_cell(PRESS_BUTTONS)]
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
     lines = record.read_text(encoding="utf-8").splitlines() if record.exists() else []
     figures = [json.loads(line) for line in lines]
     assert figures, "no figure was audited: the notebook draws figures, so the audit hook did not run"

@@ -5,8 +5,8 @@ and no other cell may fail, except cells tagged `uses-exercises` (demos that cal
 functions), which may fail only with NotImplementedError.
 """
 import pytest
-from nbclient import NotebookClient
 
+from tests.notebook_client import CELL_TIMEOUT, NotebookClient
 from tests.notebooks import nbgrader, read, released_notebooks
 
 pytestmark = pytest.mark.slow
@@ -19,7 +19,7 @@ def _error(cell):
 @pytest.mark.parametrize("path", released_notebooks(), ids=lambda p: p.parent.name)
 def test_released_notebook_fails_exactly_its_exercise_tests(path):
     nb = read(path)
-    NotebookClient(nb, allow_errors=True, timeout=300, kernel_name="python3",
+    NotebookClient(nb, allow_errors=True, timeout=CELL_TIMEOUT, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     tests = [c for c in nb.cells if nbgrader(c).get("grade")]
     assert tests

@@ -1,0 +1,47 @@
+"""nbclient's NotebookClient for the tests, without its lost-reply stall.
+
+A cell that shows an ipywidgets Output widget (`interactive` shows one) could be reported after
+exactly its timeout (five minutes in the tests) although it ran in under a second. nbclient mimics a
+front end's Output widget: each output the widget captures is sent back to the kernel as a comm_msg on
+the shell channel, while the same socket is being polled for the cell's execute_reply. jupyter_client's
+Session.send writes on a synchronous shadow of that asyncio socket, so pyzmq's asyncio layer never
+learns of the send. A reply arriving during it has its (edge-triggered) wake-up consumed by the send,
+and the poll sleeps until its timeout, whose last check finds the reply. The kernel is not involved: it
+had dated its reply 0.02-0.5 s after the request. Upstream: jupyter/nbclient#312, jupyter/jupyter_client#1059.
+
+Here the mimic sends through the asyncio socket itself, which looks at the socket again after every
+send. `python scripts/count_stalls.py --output-widget-cells` counts the stall with either client.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import nbclient
+from nbclient.jsonutil import json_clean
+from nbclient.output_widget import OutputWidget as NbclientOutputWidget
+
+# Seconds a cell may take in the tests (nbval's --nbval-cell-timeout in pyproject.toml too), so that a
+# stalled cell fails within a minute. The slowest lesson cells (lesson 4's co-occurrence counts, lesson
+# 1's timings) took 20-43 s on two cores at load 9-17 (scripts/count_stalls.py), 23 s under nbval at load 4.
+CELL_TIMEOUT = 60
+
+
+class OutputWidget(NbclientOutputWidget):
+    """nbclient's Output widget mimic, sending its comm messages through the asyncio shell socket."""
+
+    def send(self, data: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None,
+             buffers: list[Any] | None = None) -> None:
+        session = self.kernel_client.session
+        content = json_clean({"data": data or {}, "comm_id": self.comm_id})
+        msg = session.msg("comm_msg", content=content, parent=self.parent_header, metadata=metadata or {})
+        # zmq.asyncio sends at once when it can (else when the socket is writable) and then checks the
+        # socket for a reply that came meanwhile; the returned Future needs no awaiting.
+        self.kernel_client.shell_channel.socket.send_multipart(session.serialize(msg) + list(buffers or []))
+
+
+class NotebookClient(nbclient.NotebookClient):
+    """nbclient.NotebookClient with the Output widget mimic above."""
+
+    def __init__(self, nb, km=None, **kwargs) -> None:
+        super().__init__(nb, km, **kwargs)
+        self.widget_registry = {"@jupyter-widgets/output": {"OutputModel": OutputWidget}}
