@@ -10,7 +10,7 @@ STUDENT := $(VENV)/.ready-student
 FULL := $(VENV)/.ready-test,bench,hub
 BENCH := $(VENV)/.ready-bench
 # The notebook `make lab` opens.
-START := notebooks/01_matrix_vs_loop/matrix_vs_loop.ipynb
+START := notebooks/overview.ipynb
 # The course's JupyterLab settings (no news or update pop-ups), where JupyterLab reads packages' overrides.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.d/loops-to-attention.json
 CHROMIUM := /usr/bin/chromium

@@ -229,7 +229,7 @@ def run_lesson(path: Path, solution: Path, seconds: int = CELL_SECONDS) -> Lesso
     order of the lesson's exercises. A notebook that is missing, unreadable or does not finish is reported as
     the lesson's problem. `solution`: the lesson's solution notebook, solutions/NN_name/name.ipynb."""
     import nbformat
-    from nbclient import NotebookClient
+    from helpers.notebook_client import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     lesson, lesson_module = solution.parent.name, solution.stem

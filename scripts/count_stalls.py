@@ -9,7 +9,7 @@ A *stall* is a cell whose execute_reply the client does not get while nothing is
   shell request (a kernel_info_request) brought the missing reply out.
 A cell that times out while its kernel is busy is counted as "slow" instead: raise --cell-timeout.
 
-Notebooks run as the tests run them, with the tests' client (tests/notebook_client.py; --plain-nbclient
+Notebooks run as the tests run them, with the tests' client (helpers/notebook_client.py; --plain-nbclient
 for nbclient's own): a solution notebook as tests/test_figures_accessible.py does (its figure-audit
 cell first, its button-pressing cell last, NBGRADER_EXECUTION=1, no error allowed); a released notebook
 as tests/test_released_notebooks.py does (errors allowed: its exercises are not written).
@@ -49,7 +49,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.notebook_client import NotebookClient as TestsNotebookClient  # noqa: E402
+from helpers.notebook_client import NotebookClient as TestsNotebookClient  # noqa: E402
 from tests.test_figures_accessible import AUDIT, PRESS_BUTTONS  # noqa: E402
 from tests.test_notebook_client import OUTPUT_WIDGET_CELL  # noqa: E402
 

@@ -17,7 +17,6 @@ import json
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.colors import Colormap
 from matplotlib.figure import Figure
 
@@ -74,22 +73,30 @@ def figure_problems(fig: Figure) -> list[str]:
 
 
 def record_figures(path: str) -> None:
-    """In a kernel: check each figure as it is drawn for display; append {cell, titles, problems} to `path`.
+    """In a kernel: check each figure as Jupyter displays it; append {cell, titles, problems} to `path`.
 
-    `cell` is the first line of the cell that drew the figure.
+    `cell` is the first line of the cell that drew the figure. The check wraps the PNG printer that
+    IPython's display formatter holds for Figures (its public `lookup_by_type` and `for_type`); `%matplotlib
+    inline` installs its printer when a cell runs it, so the wrapper is put back before every cell.
     """
     from IPython import get_ipython
 
+    shell = get_ipython()
+    png = shell.display_formatter.formatters["image/png"]
     running = {"cell": ""}
-    get_ipython().events.register("pre_run_cell", lambda info: running.update(cell=info.raw_cell.split("\n")[0]))
-    draw = FigureCanvasBase.print_figure
 
-    def checked(canvas: FigureCanvasBase, *args, **kwargs):
-        fig = canvas.figure
+    def checked(fig: Figure, *args, **kwargs):
         titles = [fig.get_suptitle()] + [_title(ax) for ax in fig.axes]
         record = {"cell": running["cell"], "titles": [t for t in titles if t], "problems": figure_problems(fig)}
         with open(path, "a", encoding="utf-8") as out:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        return draw(canvas, *args, **kwargs)
+        return checked.printer(fig, *args, **kwargs)
 
-    FigureCanvasBase.print_figure = checked
+    def before_cell(info) -> None:
+        running["cell"] = info.raw_cell.split("\n")[0]
+        printer = png.lookup_by_type(Figure) if Figure in png else None
+        if printer is not None and printer is not checked:
+            checked.printer = printer
+            png.for_type(Figure, checked)
+
+    shell.events.register("pre_run_cell", before_cell)

@@ -11,6 +11,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS, RELEASED = ROOT / "solutions", ROOT / "notebooks"
 COURSE = str(Path(sys.executable).parent / "course")  # the installed console script the README shows
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+# Seconds a cell may take in the tests (nbval's --nbval-cell-timeout in pyproject.toml too), so that a
+# stalled cell fails within a minute. The slowest lesson cells (lesson 4's co-occurrence counts, lesson
+# 1's timings) took 20-43 s on two cores at load 9-17 (scripts/count_stalls.py), 23 s under nbval at load 4.
+CELL_TIMEOUT = 60
 
 
 def solution_notebooks() -> list[Path]:

@@ -9,7 +9,8 @@ import json
 import nbformat
 import pytest
 
-from tests.notebook_client import CELL_TIMEOUT, NotebookClient
+from helpers.notebook_client import NotebookClient
+from tests.notebooks import CELL_TIMEOUT
 from tests.notebooks import ROOT, read, solution_notebooks
 
 pytestmark = pytest.mark.slow

@@ -57,7 +57,7 @@ from tests.notebooks import (
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SCREENSHOTS = ROOT / "tests" / "screenshots"
 LESSONS = [path.parent.name for path in solution_notebooks()]
-LESSON_1 = "notebooks/01_matrix_vs_loop/matrix_vs_loop.ipynb"
+OVERVIEW = "notebooks/overview.ipynb"          # what `make lab` opens
 PROBLEMS = ("No nbgrader_config.py", "Unwritable", "Permission denied")
 MAKES_A_WIDGET = re.compile(r"(explorer|stepper)\(.*\)\s*$")  # helpers' widget factories, called last in a cell
 
@@ -260,10 +260,11 @@ def test_validate_passes_a_solved_notebook_and_fails_an_unsolved_one(notebook_pa
     assert "`add_backward` is not written yet" in reports[unsolved] and "Success" not in reports[unsolved]
 
 
-def test_make_lab_opens_lesson_1_with_nbgrader_working(lab, notebook_page):
-    """The lesson `make lab` opens, and nbgrader's student and instructor panels, without a problem."""
-    page = notebook_page(LESSON_1)
-    expect(page.locator(".jp-RenderedMarkdown h1", has_text="Lesson 1")).to_be_visible()
+def test_make_lab_opens_the_overview_with_nbgrader_working(lab, notebook_page):
+    """The notebook `make lab` opens (the course overview), and nbgrader's student and instructor panels,
+    without a problem."""
+    page = notebook_page(OVERVIEW)
+    expect(page.locator(".jp-RenderedMarkdown h1", has_text="From Loops to Attention")).to_be_visible()
     texts = {}
     for item, expected in [("Assignment List", "Released assignments"), ("Course List", "loops-to-attention")]:
         page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()

@@ -6,7 +6,8 @@ import tomllib
 import nbformat
 import pytest
 
-from tests.notebook_client import CELL_TIMEOUT, NotebookClient
+from helpers.notebook_client import NotebookClient
+from tests.notebooks import CELL_TIMEOUT
 from tests.notebooks import ROOT
 
 pytestmark = pytest.mark.slow

@@ -7,7 +7,7 @@ from tests.notebooks import ROOT
 
 # README command -> (test module, test function) that runs it for real.
 EXERCISED_BY = {
-    "make lab": ("tests/test_lab.py", "test_make_lab_opens_lesson_1_with_nbgrader_working"),
+    "make lab": ("tests/test_lab.py", "test_make_lab_opens_the_overview_with_nbgrader_working"),
     "make test": ("tests/test_readme.py", "test_ci_runs_make_test"),
     "course validate": ("tests/test_course_validate.py", "test_the_unfilled_stub_fails_validation_and_says_why"),
     "course release": ("tests/test_release.py", "test_released_notebooks_are_up_to_date"),

@@ -6,7 +6,8 @@ functions), which may fail only with NotImplementedError.
 """
 import pytest
 
-from tests.notebook_client import CELL_TIMEOUT, NotebookClient
+from helpers.notebook_client import NotebookClient
+from tests.notebooks import CELL_TIMEOUT
 from tests.notebooks import nbgrader, read, released_notebooks
 
 pytestmark = pytest.mark.slow

@@ -15,6 +15,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
 from helpers.grading import sandbox
+from helpers.notebook_client import WIDGETS
 
 
 def finding(resources: dict, text: str) -> None:
@@ -38,6 +39,10 @@ class SandboxedExecute(Execute):
 
     max_output_bytes = Integer(64 << 20, help="Outputs of a whole notebook beyond this many bytes are dropped.").tag(
         config=True)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.widget_registry = WIDGETS     # nbclient's Output widget mimic without its lost-reply stall
 
     def create_kernel_manager(self):
         manager = super().create_kernel_manager()

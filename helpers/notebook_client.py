@@ -1,4 +1,4 @@
-"""nbclient's NotebookClient for the tests, without its lost-reply stall.
+"""nbclient's NotebookClient without its lost-reply stall: for the tests, the grader and `course progress`.
 
 A cell that shows an ipywidgets Output widget (`interactive` shows one) could be reported after
 exactly its timeout (five minutes in the tests) although it ran in under a second. nbclient mimics a
@@ -20,12 +20,6 @@ import nbclient
 from nbclient.jsonutil import json_clean
 from nbclient.output_widget import OutputWidget as NbclientOutputWidget
 
-# Seconds a cell may take in the tests (nbval's --nbval-cell-timeout in pyproject.toml too), so that a
-# stalled cell fails within a minute. The slowest lesson cells (lesson 4's co-occurrence counts, lesson
-# 1's timings) took 20-43 s on two cores at load 9-17 (scripts/count_stalls.py), 23 s under nbval at load 4.
-CELL_TIMEOUT = 60
-
-
 class OutputWidget(NbclientOutputWidget):
     """nbclient's Output widget mimic, sending its comm messages through the asyncio shell socket."""
 
@@ -39,9 +33,12 @@ class OutputWidget(NbclientOutputWidget):
         self.kernel_client.shell_channel.socket.send_multipart(session.serialize(msg) + list(buffers or []))
 
 
+WIDGETS = {"@jupyter-widgets/output": {"OutputModel": OutputWidget}}   # nbclient's widget_registry, with ours
+
+
 class NotebookClient(nbclient.NotebookClient):
     """nbclient.NotebookClient with the Output widget mimic above."""
 
     def __init__(self, nb, km=None, **kwargs) -> None:
         super().__init__(nb, km, **kwargs)
-        self.widget_registry = {"@jupyter-widgets/output": {"OutputModel": OutputWidget}}
+        self.widget_registry = WIDGETS
