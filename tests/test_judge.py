@@ -4,6 +4,8 @@ from __future__ import annotations
 import ast
 import json
 import math
+import signal
+import time
 
 import numpy as np
 import pytest
@@ -195,3 +197,29 @@ def test_a_wrong_number_of_loops_is_named(count, least, most, says):
     failure = loop_count_failure("f", loops, least, most, "Write it so.")
     assert failure is not None and says in str(failure) and "Write it so." in failure.hint
     assert loop_count_failure("f", loops, count, count) is None and loop_count_failure("f", loops, 0) is None
+
+
+def test_the_courier_keeps_a_callers_own_time_limit():
+    class Outer(BaseException):
+        pass
+
+    def forever(x):
+        while True:
+            pass
+
+    def stop(_signum, _frame):
+        raise Outer
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    started = time.monotonic()
+    try:
+        with pytest.raises(Outer):
+            run_case(forever, _case(np.arange(3.0)), seconds=20)
+        assert time.monotonic() - started < 5, "the courier's 20 s replaced the caller's 0.3 s"
+        signal.setitimer(signal.ITIMER_REAL, 5.0)
+        assert wire.decode(run_case(lambda v: v + 1, _case(np.zeros(1)))["value"]).tolist() == [1.0]
+        assert 0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 5.0, "the caller's timer was not given back"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
