@@ -189,8 +189,10 @@ def test_the_loop_count_counts_each_for_clause_helpers_and_recursion(source, cou
 
 
 @pytest.mark.parametrize("count, least, most, says", [
-    (1, 2, None, "has fewer than two loops (1 found)."), (0, 1, 1, "has 0 loops; this version asks for exactly one."),
-    (2, 1, 1, "has 2 loops; this version asks for exactly one."), (3, 0, 2, "has 3 loops; this version asks for at most two."),
+    (1, 2, None, "has fewer than two loops (1 found)."),
+    (0, 1, 1, "has 0 loops; this version asks for exactly one."),
+    (2, 1, 1, "has 2 loops; this version asks for exactly one."),
+    (3, 0, 2, "has 3 loops; this version asks for at most two."),
 ])
 def test_a_wrong_number_of_loops_is_named(count, least, most, says):
     loops = [(line, "a `for` loop", "for x in y:") for line in range(1, count + 1)]
