@@ -66,17 +66,18 @@ def run_case(fn, case: dict, procedures: dict | None = None, seconds: float = SE
     """Call `fn` as `case` says ({"kind", "args", "kwargs"} in wire form); return a record in wire form:
     {"value": ...} or {"raised": [type, message, line]} or {"not_written": True} or {"timeout": seconds},
     with "changed": the positions of the arguments (arrays, or lists of arrays) the call changed in place.
-    A time limit already running (a caller's) is kept: the call gets the shorter of the two."""
+    A time limit already running (a caller's) is kept: if it ends first, it ends the call as it would have."""
     args = wire.decode(case.get("args", []), allow_rng=True)
     kwargs = wire.decode(case.get("kwargs", {"$dict": []}), allow_rng=True)
     kind = case.get("kind", "call")
     call = fn if kind == "call" else (lambda *a, **k: (procedures or {})[kind](fn, *a, **k))
     before = [_snapshot(a) for a in args]
     record: dict = {}
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    outer, interval = signal.setitimer(signal.ITIMER_REAL, seconds)
-    if outer:
-        signal.setitimer(signal.ITIMER_REAL, min(seconds, outer))
+    outer, interval = signal.getitimer(signal.ITIMER_REAL)
+    ours = not outer or outer > seconds               # a caller's earlier deadline is left to fire as it would
+    if ours:
+        previous = signal.signal(signal.SIGALRM, _alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
     started = time.monotonic()
     try:
         result = call(*args, **kwargs)
@@ -89,10 +90,11 @@ def run_case(fn, case: dict, procedures: dict | None = None, seconds: float = SE
     else:
         record = {"value": wire.encode(result)}
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-        if outer:
-            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-3), interval)
+        if ours:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+            if outer:                                   # the caller's timer, with what is left of it
+                signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-3), interval)
     record["changed"] = [i for i, (old, new) in enumerate(zip(before, args)) if old is not None and _changed(old, new)]
     return record
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import ast
 import json
 import math
+import signal
+import time
 
 import numpy as np
 import pytest
@@ -13,7 +15,7 @@ from hypothesis.extra.numpy import array_shapes, arrays
 
 from helpers.checks import wire
 from helpers.checks.core import CheckFailed
-from helpers.checks.loops import expect_no_loops, loops_in
+from helpers.checks.loops import expect_no_loops, loop_count_failure, loops_in
 from helpers.courier import run_case
 from helpers.grading import judge
 
@@ -173,3 +175,53 @@ def test_the_visible_loop_check_follows_a_notebook_helper():
     linecache.cache["<ipython-input-1>"] = (len(source), None, source.splitlines(keepends=True), "<ipython-input-1>")
     with pytest.raises(CheckFailed, match="in `helper`, which it calls"):
         expect_no_loops(namespace["f"])
+
+
+@pytest.mark.parametrize("source, count", [
+    ("def f(A, B):\n    return [[g(a, b) for b in B] for a in A]", 2),
+    ("def f(A, B):\n    return [g(a, b) for a in A for b in B]", 2),
+    ("def f(A, B):\n    return [g(a, b) for a in A for b in (1, 2)]", 1),
+    ("def f(A, B):\n    for a in A:\n        helper(a, B)\ndef helper(a, B):\n    return list(map(abs, B))", 2),
+    ("def f(A, B):\n    return f(A[1:], B) + [sum(b for b in B)] if len(A) else []", 2),
+])
+def test_the_loop_count_counts_each_for_clause_helpers_and_recursion(source, count):
+    assert len(_loops(source, "f")) == count
+
+
+@pytest.mark.parametrize("count, least, most, says", [
+    (1, 2, None, "has fewer than two loops (1 found)."),
+    (0, 1, 1, "has 0 loops; this version asks for exactly one."),
+    (2, 1, 1, "has 2 loops; this version asks for exactly one."),
+    (3, 0, 2, "has 3 loops; this version asks for at most two."),
+])
+def test_a_wrong_number_of_loops_is_named(count, least, most, says):
+    loops = [(line, "a `for` loop", "for x in y:") for line in range(1, count + 1)]
+    failure = loop_count_failure("f", loops, least, most, "Write it so.")
+    assert failure is not None and says in str(failure) and "Write it so." in failure.hint
+    assert loop_count_failure("f", loops, count, count) is None and loop_count_failure("f", loops, 0) is None
+
+
+def test_the_courier_keeps_a_callers_own_time_limit():
+    class Outer(BaseException):
+        pass
+
+    def forever(x):
+        while True:
+            pass
+
+    def stop(_signum, _frame):
+        raise Outer
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    started = time.monotonic()
+    try:
+        with pytest.raises(Outer):
+            run_case(forever, _case(np.arange(3.0)), seconds=20)
+        assert time.monotonic() - started < 5, "the courier's 20 s replaced the caller's 0.3 s"
+        signal.setitimer(signal.ITIMER_REAL, 5.0)
+        assert wire.decode(run_case(lambda v: v + 1, _case(np.zeros(1)))["value"]).tolist() == [1.0]
+        assert 0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 5.0, "the caller's timer was not given back"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -162,7 +162,8 @@ def _close(a: _ndarray, b: _ndarray, rtol: float, atol: float) -> bool:
 
 def tolerance(got: _ndarray, rtol: float) -> float:
     """The relative tolerance for an answer in `got`'s precision: float32 (or float16) cannot do better
-    than a few of its own rounding steps, so it is held to that, never to float64's."""
+    than a few of its own rounding steps, so it is held to that, never to float64's (and, absolutely, to
+    that many steps of the largest expected value: small entries computed from large ones err as much)."""
     if got.dtype.kind == "f" and got.dtype.itemsize < 8:
         return max(rtol, 16 * float(_finfo(got.dtype).eps))
     return rtol
@@ -179,6 +180,8 @@ def expect_close(got: _ndarray, want: _ndarray, what: str, *,
     message says where and by how much the answer differs, and whether that is about float32's precision.
     """
     expect_array(got, want.shape, what)
+    if got.dtype.kind == "f" and got.dtype.itemsize < 8 and want.size:      # float32: its error scales with the
+        atol = max(atol, tolerance(got, 0.0) * float(_abs(want[_isfinite(want)]).max(initial=0)))  # largest value
     rtol = tolerance(got, rtol)
     if _close(got, want, rtol, atol):
         return

@@ -10,6 +10,9 @@ the same in the notebook's check and in the grader:
   so a loop moved into a helper is still a loop;
 * allowed: a loop over a fixed list written out in the code, such as `for W in (Wq, Wk, Wv)`: its
   length does not grow with the data.
+
+An exercise that is a loop on purpose (a two-loop baseline to time the others against) asks for a number
+of loops instead, counted the same way: each `for` clause of a comprehension is one loop.
 """
 from __future__ import annotations
 
@@ -49,7 +52,7 @@ class Loop:
     line: int         # its line within that function
     kind: str         # "a `for` loop", ...
     code: str         # the code on that line
-    column: int = 0   # where on the line it starts
+    column: int = 0   # where on that line (two `for` clauses of one comprehension are two loops)
 
 
 def _fixed_length(iterable: ast.AST) -> bool:
@@ -77,11 +80,11 @@ def loops_in(functions: dict[str, ast.FunctionDef | ast.Lambda], start: str,
         text = lines.get(name, [])
         for node in ast.walk(functions[name]):
             kind = next((label for loop_type, label in _LOOPS.items() if isinstance(node, loop_type)), None)
+            columns = [getattr(node, "col_offset", 0)]
             if isinstance(node, (ast.For, ast.AsyncFor)) and _fixed_length(node.iter):
                 kind = None
-            if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)) and \
-                    all(_fixed_length(g.iter) for g in node.generators):
-                kind = None
+            if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                columns = [g.iter.col_offset for g in node.generators if not _fixed_length(g.iter)]
             if isinstance(node, ast.Call):
                 called = _called_name(node)
                 kind = _LOOPS_IN_DISGUISE.get(called) or (
@@ -93,7 +96,7 @@ def loops_in(functions: dict[str, ast.FunctionDef | ast.Lambda], start: str,
             if kind:
                 line = getattr(node, "lineno", 1)
                 code = text[line - 1].strip() if 0 < line <= len(text) else ""
-                found.append(Loop(name, line, kind, code, getattr(node, "col_offset", 0)))
+                found.extend(Loop(name, line, kind, code, column) for column in columns)
 
     visit(start, (start,))
     return sorted(set(found), key=lambda loop: (loop.function != start, loop.function, loop.line, loop.column))
@@ -158,3 +161,36 @@ def expect_no_loops(fn: Callable) -> None:
     loops = find_loops(fn)
     if loops:
         raise loop_failure(inspect.unwrap(fn).__name__, loops)
+
+
+_NUMBERS = ["none", "one", "two", "three", "four"]
+
+
+def _number(count: int) -> str:
+    return _NUMBERS[count] if 0 <= count < len(_NUMBERS) else str(count)
+
+
+def loop_count_failure(name: str, loops: list[tuple[int, str, str]], least: int, most: int | None = None,
+                       hint: str = "") -> CheckFailed | None:
+    """CheckFailed if `loops` (as `find_loops` lists them) are fewer than `least` or more than `most` (None: no
+    limit), for an exercise that asks for that many loops; None if their number is right."""
+    count = len(loops)
+    if least <= count and (most is None or count <= most):
+        return None
+    have = f"has {count} loop{'' if count == 1 else 's'}"
+    if least == most:
+        problem = f"{have}; this version asks for exactly {_number(least)}."
+    elif count < least:
+        problem = (f"has fewer than {_number(least)} loops ({count} found)." if most is None else
+                   f"{have}; this version asks for at least {_number(least)}.")
+    else:
+        problem = f"{have}; this version asks for at most {_number(most)}."
+    where = ", ".join(f"line {line} ({label})" for line, label, _ in loops)
+    return CheckFailed(f"`{name}`", problem, hint + (f"\nLoops found: {where}." if where else ""))
+
+
+def expect_loop_count(fn: Callable, least: int, most: int | None = None, hint: str = "") -> None:
+    """Raise CheckFailed unless `fn` (with the notebook functions it calls) has between `least` and `most` loops."""
+    failure = loop_count_failure(inspect.unwrap(fn).__name__, find_loops(fn), least, most, hint)
+    if failure is not None:
+        raise failure

@@ -18,7 +18,7 @@ from pathlib import Path
 from helpers.checks import wire
 from helpers.checks.answers import answer_from
 from helpers.checks.core import CheckFailed, arguments, describe, passed
-from helpers.checks.loops import expect_no_loops
+from helpers.checks.loops import expect_loop_count, expect_no_loops
 from helpers.courier import run_case
 
 FOLDER = Path(__file__).with_name("visible")
@@ -30,7 +30,8 @@ def path(module: str) -> Path:
 
 @functools.lru_cache(maxsize=None)
 def stored(module: str) -> dict:
-    """Exercise name -> {"what", "vectorized", "cases": [{"label", "case", "want", "mistakes"}]}."""
+    """Exercise name -> {"what", "vectorized", "cases": [{"label", "case", "want", "mistakes"}]}, and "loops":
+    {"least", "most", "hint"} for an exercise that asks for a number of loops."""
     return json.loads(gzip.decompress(path(module).read_bytes()))
 
 
@@ -51,6 +52,8 @@ def check(module: str, name: str, fn) -> None:
         lesson.ANSWERS[name].check(got, wire.decode(case["want"]), data["what"], mistakes)
     if data["vectorized"]:
         expect_no_loops(fn)
+    if data.get("loops"):
+        expect_loop_count(fn, **data["loops"])
     passed(data["what"])
 
 

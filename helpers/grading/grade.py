@@ -87,7 +87,9 @@ def grade(lesson: str, submissions: Path, out: Path, *, root: Path, jobs: int = 
     if student is not None:
         rows = [r for r in report.load(reports) if r.student != student] + rows
     report.save(rows, reports)
-    (reports / "class_report.md").write_text(report.class_report(rows, lesson))
+    full_marks = {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"]) for c in released.cells
+                  if c.metadata.get("nbgrader", {}).get("grade")}
+    (reports / "class_report.md").write_text(report.class_report(rows, lesson, full_marks))
     print(report.summary(rows, time.perf_counter() - started, sandbox.enforced()))
     print(f"grades: {reports / 'grades.csv'}\nclass report: {reports / 'class_report.md'}\n"
           f"feedback: {out / 'feedback'}")

@@ -23,7 +23,7 @@ import numpy as np
 from helpers.checks import wire
 from helpers.checks.answers import Answer, answer_from
 from helpers.checks.core import CheckFailed
-from helpers.checks.loops import loop_failure, loops_in
+from helpers.checks.loops import loop_count_failure, loop_failure, loops_in
 from helpers.courier import run_case
 from helpers.grading.cells import python_of
 from helpers.grading.spec import Case, Exercise
@@ -146,8 +146,8 @@ def verdict(planned: Plan, records: list | None, functions: dict | None = None) 
                 failed_at = index
                 check_case(planned, case, record)
             failed_at = None
-        if exercise.vectorized:
-            _check_loops(exercise.name, functions)
+        if exercise.vectorized or exercise.loops:
+            _check_loops(exercise, functions)
     except CheckFailed as error:
         failure = error if failed_at is None else _labelled(error, planned.cases[failed_at],
                                                             failed_at < planned.visible)
@@ -161,17 +161,22 @@ def verdict(planned: Plan, records: list | None, functions: dict | None = None) 
                    visible_passed, mistake, failure)
 
 
-def _check_loops(name: str, functions: dict | None) -> None:
-    functions = functions or {}
+def _check_loops(exercise: Exercise, functions: dict | None) -> None:
+    """The loop rule (no loop at all), or the number of loops an exercise asks for."""
+    name, functions = exercise.name, functions or {}
     if name not in functions:
         raise CheckFailed(f"`{name}`", "is not defined with `def` in the notebook.",
                           "Define it with `def` in its exercise cell, so its code can be read.")
     trees = {n: tree for n, (tree, _) in functions.items()}
     found = loops_in(trees, name, {n: text for n, (_, text) in functions.items()})
-    if found:
-        start = [(loop.line, loop.kind if loop.function == name else
-                  f"{loop.kind} in `{loop.function}`, which it calls", loop.code) for loop in found]
-        raise loop_failure(name, start)
+    listed = [(loop.line, loop.kind if loop.function == name else f"{loop.kind} in `{loop.function}`, which it calls",
+              loop.code) for loop in found]
+    if exercise.loops is not None:
+        failure = loop_count_failure(name, listed, exercise.loops.least, exercise.loops.most, exercise.loops.hint)
+        if failure is not None:
+            raise failure
+    elif found:
+        raise loop_failure(name, listed)
 
 
 def notebook_functions(sources: list[str]) -> dict[str, tuple[ast.AST, list[str]]]:
@@ -224,7 +229,7 @@ def judge_function(lesson: str, name: str, fn) -> Verdict:
     procedures = getattr(check_module(lesson), "PROCEDURES", {})
     records = [json.loads(json.dumps(run_case(fn, wire_case(case), procedures))) for case in planned.cases]
     functions = None
-    if planned.exercise.vectorized:
+    if planned.exercise.vectorized or planned.exercise.loops:
         try:
             trees, lines = source_functions(fn)
         except CheckFailed:

@@ -72,8 +72,10 @@ def misconception(row: Row, test: str) -> str:
     return "other: " + re.sub(r"-?\d+(\.\d+)?(e-?\d+)?", "#", headline)[:160]
 
 
-def class_report(rows: list[Row], lesson: str) -> str:
-    """Markdown: per exercise who passed and which misconceptions the failures show; who needs a person."""
+def class_report(rows: list[Row], lesson: str, full_marks: dict[str, float]) -> str:
+    """Markdown: per exercise who passed and which misconceptions the failures show; who needs a person.
+
+    full_marks: each test cell's points (passing a test is getting all of them)."""
     graded = [r for r in rows if r.status == GRADED]       # flagged work is a person's to judge, not a statistic
     tests = list(dict.fromkeys(name for row in rows for name in row.points))
     lines = [f"# {lesson}: class report", "",
@@ -84,7 +86,7 @@ def class_report(rows: list[Row], lesson: str) -> str:
     details = []
     for test in tests:
         exercise = test.removeprefix("test_")
-        failed = [r for r in graded if r.points.get(test) != _full(rows, test)]
+        failed = [r for r in graded if r.points.get(test) != full_marks[test]]
         lines.append(f"| {test} | {len(graded) - len(failed)} | {len(failed)} |")
         if failed:
             counts = Counter(misconception(r, test) for r in failed)
@@ -92,11 +94,6 @@ def class_report(rows: list[Row], lesson: str) -> str:
                                                   for what, n in counts.most_common()] + [""]
     manual = [f"- **{r.student}**: {'; '.join(r.reasons) or 'not graded'}" for r in rows if r.status == MANUAL]
     return "\n".join(lines + ["", "## Misconceptions", ""] + details + ["## Needs manual grading", ""] + manual) + "\n"
-
-
-def _full(rows: list[Row], test: str) -> float:
-    """The most points anyone got on `test` — its full marks whenever someone solved it."""
-    return max(r.points.get(test, 0) or 0 for r in rows)
 
 
 def summary(rows: list[Row], seconds: float, enforced: list[str]) -> str:

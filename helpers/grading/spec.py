@@ -17,6 +17,8 @@ For each exercise:
   (helpers/checks/visible/), so no answer-computing code is within a kernel's reach;
 * `mistakes`: the wrong answers students really give, each with the explanation a student reads
   when their answer equals that mistake's on the same inputs;
+* `vectorized=True` when the exercise must have no Python loop (the loop rule of helpers.checks.loops), or
+  `loops=LoopCount(...)` when it must have a number of them;
 * `judge(cases, answers, what)`, when comparing with one right answer does not fit (a sampler, whose
   right answers are many): raise CheckFailed for the first case that fails.
 
@@ -51,6 +53,16 @@ class Mistake:
 
 
 @dataclass(frozen=True)
+class LoopCount:
+    """How many Python loops an exercise that is a loop on purpose must have (a two-loop baseline, say),
+    counted as the loop rule counts them (helpers.checks.loops): at least `least`, at most `most` (None: no
+    limit). `hint` says how to write it, for a student whose count is off."""
+    least: int
+    most: int | None = None
+    hint: str = ""
+
+
+@dataclass(frozen=True)
 class Exercise:
     name: str
     reference: Callable
@@ -58,6 +70,7 @@ class Exercise:
     visible: Cases
     mistakes: tuple[Mistake, ...] = ()
     vectorized: bool = False    # the loop rule of helpers.checks.loops applies
+    loops: LoopCount | None = None  # or: the exercise must have this many loops
     judge: Callable | None = None
     seed: int = 0
     call: str = ""              # how messages show a call, e.g. "backward_pass(output, order)" (default: the

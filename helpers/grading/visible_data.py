@@ -5,6 +5,7 @@ Written by `course release` from the lesson's hidden tests into helpers/checks/v
 """
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import importlib.util
 import json
@@ -30,6 +31,8 @@ def build(lesson: str) -> bytes:
             cases.append({"label": case.label, "case": judge.wire_case(case), "want": wire.encode(want),
                           "mistakes": mistakes})
         exercises[name] = {"what": planned.what, "vectorized": planned.exercise.vectorized, "cases": cases}
+        if planned.exercise.loops is not None:
+            exercises[name]["loops"] = dataclasses.asdict(planned.exercise.loops)
     text = json.dumps(exercises, sort_keys=True, separators=(",", ":"))
     return gzip.compress(text.encode(), compresslevel=9, mtime=0)
 

@@ -1,7 +1,13 @@
 """Typical wrong answers to lesson 1 (01_matrix_vs_loop)."""
+import functools
+import itertools
+import textwrap
+import zlib
+
 import numpy as np
 
 from tests.mutants import Mutant
+from tests.notebooks import run_source
 
 NOTEBOOK = "01_matrix_vs_loop/matrix_vs_loop.ipynb"
 
@@ -368,3 +374,167 @@ MUTANTS = {
         Mutant(sq_distances_with_map, says="`map`"),
     ],
 }
+
+
+# Loops the loop rule must see though they hide: in a helper the exercise calls, in recursion, in `map`,
+# `functools.reduce` and `itertools`. Defined as a notebook cell defines them, so the rule can follow helpers.
+
+def _cell(source: str) -> dict:
+    """The functions of `source`, run as a notebook cell runs (its code readable through linecache)."""
+    namespace = {"np": np, "functools": functools, "itertools": itertools}
+    run_source(textwrap.dedent(source), namespace, f"<mutant cell {zlib.crc32(source.encode())}>")
+    return namespace
+
+
+_DISGUISED = _cell('''
+def windows_of(padded, T, w):
+    return np.array([padded[t:t + 2 * w + 1] for t in range(T)])
+
+def window_matrix_loop_in_a_helper(sentence, E, w):
+    return E[windows_of(np.pad(sentence, w), len(sentence), w)].reshape(len(sentence), -1)
+
+def score_windows_recursive(X, W, b, u):
+    if len(X) == 0:
+        return np.zeros(0)
+    return np.concatenate([[np.tanh(X[0] @ W + b) @ u], score_windows_recursive(X[1:], W, b, u)])
+
+def cosine_with_map(A):
+    unit = A / np.maximum(np.sqrt((A ** 2).sum(axis=1, keepdims=True)), 1e-12)
+    return np.array(list(map(lambda row: unit @ row, unit)))
+
+def softmax_max_by_reduce(Z):
+    exps = np.exp(Z - functools.reduce(np.maximum, Z.T)[:, None])
+    return exps / exps.sum(axis=1, keepdims=True)
+
+def log_softmax_with_starmap(Z):
+    rows = itertools.starmap(lambda row, top: row - top - np.log(np.exp(row - top).sum()), zip(Z, Z.max(axis=1)))
+    return np.array(list(rows))
+
+def row_of_distances(a, B):
+    return np.array([np.sum((a - b) ** 2) for b in B])
+
+def one_loop_inner_loop_in_a_helper(A, B):
+    out = np.zeros((len(A), len(B)))
+    for i in range(len(A)):
+        out[i] = row_of_distances(A[i], B)
+    return out
+
+def sq_distances_row_by_recursion(A, B):
+    if len(A) == 1:
+        return np.maximum((A ** 2).sum(1)[:, None] + (B ** 2).sum(1)[None, :] - 2 * A @ B.T, 0.0)
+    return np.concatenate([sq_distances_row_by_recursion(A[:1], B), sq_distances_row_by_recursion(A[1:], B)])
+''')
+
+
+# Classes of mistake only the hidden tests are meant to catch: degenerate shapes, extreme values, integer inputs.
+
+def window_matrix_squeezed(sentence, E, w):
+    positions = np.arange(len(sentence))[:, None] + np.arange(2 * w + 1)
+    return E[np.pad(sentence, w)[positions]].reshape(len(sentence), -1).squeeze()    # one word: a 1-D row
+
+
+def score_windows_squeezed(X, W, b, u):
+    return (np.tanh(X @ W + b) @ u[:, None]).squeeze()                             # one window: a 0-d array
+
+
+def score_windows_tanh_from_exp(X, W, b, u):
+    e = np.exp(2 * (X @ W + b))
+    return ((e - 1) / (e + 1)) @ u                                                 # inf / inf above z ≈ 355
+
+
+def cosine_squeezed(A):
+    unit = A / np.maximum(np.linalg.norm(A, axis=1, keepdims=True), 1e-12)
+    return np.squeeze(unit @ unit.T)
+
+
+def cosine_in_the_inputs_dtype(A):
+    unit = np.zeros_like(A)                                                        # integer A: integer unit rows
+    unit[:] = A / np.maximum(np.linalg.norm(A, axis=1, keepdims=True), 1e-12)
+    return unit @ unit.T
+
+
+def softmax_shifted_by_the_mean(Z):
+    exps = np.exp(Z - Z.mean(axis=1, keepdims=True))                               # a spread of 1400 overflows
+    return exps / exps.sum(axis=1, keepdims=True)
+
+
+def softmax_shifted_only_when_large(Z):
+    shifted = Z - Z.max(axis=1, keepdims=True) if Z.max() > 500 else Z             # rows near −1000 underflow
+    return np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+
+
+def softmax_in_the_inputs_dtype(Z):
+    out = np.zeros_like(Z)                                                         # integer Z: probabilities → 0
+    exps = np.exp(Z - Z.max(axis=1, keepdims=True))
+    out[:] = exps / exps.sum(axis=1, keepdims=True)
+    return out
+
+
+def softmax_squeezed(Z):
+    exps = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return np.squeeze(exps / exps.sum(axis=1, keepdims=True))
+
+
+def log_softmax_shifted_by_the_mean(Z):
+    shifted = Z - Z.mean(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def log_softmax_shifted_only_when_large(Z):
+    shifted = Z - Z.max(axis=1, keepdims=True) if Z.max() > 500 else Z
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def log_softmax_of_softmax_plus_epsilon(Z):
+    exps = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return np.log(exps / exps.sum(axis=1, keepdims=True) + 1e-12)
+
+
+def two_loops_squeezed(A, B):
+    out = np.zeros((len(A), len(B)))
+    for i in range(len(A)):
+        for j in range(len(B)):
+            out[i, j] = np.sum((A[i] - B[j]) ** 2)
+    return out.squeeze()                                                           # one point in B: (N,)
+
+
+def broadcast_squeezed(A, B):
+    return np.squeeze(((A[:, None, :] - B[None, :, :]) ** 2).sum(axis=2))
+
+
+def sq_distances_not_clipped(A, B):
+    return (A ** 2).sum(1)[:, None] + (B ** 2).sum(1)[None, :] - 2 * A @ B.T          # −1e-13 where a = b
+
+
+def sq_distances_squeezed(A, B):
+    return np.maximum(((A ** 2).sum(1)[:, None] + (B ** 2).sum(1)[None, :] - 2 * A @ B.T).squeeze(), 0.0)
+
+
+MORE = {
+    "window_matrix": [Mutant(_DISGUISED["window_matrix_loop_in_a_helper"], says="in `windows_of`, which it calls"),
+                      Mutant(window_matrix_squeezed, visible=False)],
+    "score_windows": [Mutant(_DISGUISED["score_windows_recursive"], says="recursion"),
+                      Mutant(score_windows_squeezed, visible=False),
+                      Mutant(score_windows_tanh_from_exp, visible=False)],
+    "cosine_similarity_matrix": [Mutant(_DISGUISED["cosine_with_map"], says="`map`"),
+                                 Mutant(cosine_squeezed, visible=False),
+                                 Mutant(cosine_in_the_inputs_dtype, visible=False)],
+    "softmax_rows": [Mutant(_DISGUISED["softmax_max_by_reduce"], says="`reduce`"),
+                     Mutant(softmax_shifted_by_the_mean, visible=False),
+                     Mutant(softmax_shifted_only_when_large, visible=False),
+                     Mutant(softmax_in_the_inputs_dtype, visible=False),
+                     Mutant(softmax_squeezed, says="extra or missing axis of length 1")],
+    "log_softmax_rows": [Mutant(_DISGUISED["log_softmax_with_starmap"], says="itertools.starmap"),
+                         Mutant(log_softmax_of_softmax_plus_epsilon, says="Adding a small ε before the log"),
+                         Mutant(log_softmax_shifted_only_when_large, says="log(0) = -inf"),
+                         Mutant(log_softmax_shifted_by_the_mean, visible=False)],
+    "pairwise_sq_distances_two_loops": [Mutant(two_loops_squeezed, visible=False)],
+    "pairwise_sq_distances_one_loop": [Mutant(_DISGUISED["one_loop_inner_loop_in_a_helper"],
+                                              says="has 2 loops; this version asks for exactly one")],
+    "pairwise_sq_distances_broadcast": [Mutant(broadcast_squeezed, visible=False)],
+    "pairwise_sq_distances": [Mutant(sq_distances_not_clipped, says="A squared distance is never negative"),
+                              Mutant(_DISGUISED["sq_distances_row_by_recursion"], says="recursion"),
+                              Mutant(sq_distances_squeezed, visible=False)],
+}
+for exercise, extra in MORE.items():
+    MUTANTS[exercise] += extra
