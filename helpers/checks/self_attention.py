@@ -104,6 +104,23 @@ class Attention(Answer):
         return True
 
 
+class Composed(Parts):
+    """Parts computed with the student's other exercises: a difference no known mistake explains says so."""
+
+    def __init__(self, uses: str, **parts: Answer) -> None:
+        super().__init__(**parts)
+        self.uses = uses
+
+    def check(self, got, want, what, mistakes=()):
+        try:
+            super().check(got, want, what, mistakes)
+        except CheckFailed as failure:
+            if any(failure.hint == explanation for explanation, _ in mistakes):
+                raise
+            raise CheckFailed(failure.what, failure.problem, (failure.hint + "\n" if failure.hint else "") +
+                              f"It goes through your {self.uses}: make sure their checks pass first.") from None
+
+
 def _later_changed(scaled_dot_product_attention, Q, K, V, mask, K_later, V_later) -> dict:
     """Call the attention twice with the same queries and mask, the second time with later keys and values
     changed; both results."""
@@ -119,7 +136,8 @@ ANSWERS = {
     "attention_backward": Parts(dQ=Array(), dK=Array(), dV=Array()),
     "split_heads": Array(),
     "merge_heads": Array(),
-    "multi_head_attention": Parts(out=Array(finite_hint=NOT_FINITE), weights=Array(finite_hint=NOT_FINITE)),
+    "multi_head_attention": Composed("split_heads, scaled_dot_product_attention and merge_heads",
+                                     out=Array(finite_hint=NOT_FINITE), weights=Array(finite_hint=NOT_FINITE)),
     "positional_encoding": Array(),
 }
 
