@@ -128,8 +128,9 @@ def multi_head_attention_backward(dout: np.ndarray, cache: MHACache, Wq: np.ndar
 
 
 def positional_encoding(T: int, d: int) -> np.ndarray:
-    """Sinusoidal positions, (T, d) for even d: PE[p, 2i] = sin(p / 10000^(2i/d)), PE[p, 2i+1] = cos(same)."""
-    angles = np.arange(T)[:, None] / 10000.0 ** (np.arange(0, d, 2) / d)   # (T, d/2)
+    """Sinusoidal positions, (T, d): PE[p, 2i] = sin(p / 10000^(2i/d)), PE[p, 2i+1] = cos(same); for odd d
+    the last column is a sine."""
+    angles = np.arange(T)[:, None] / 10000.0 ** (np.arange(0, d, 2) / d)   # (T, ceil(d/2))
     pe = np.empty((T, d))
-    pe[:, 0::2], pe[:, 1::2] = np.sin(angles), np.cos(angles)
+    pe[:, 0::2], pe[:, 1::2] = np.sin(angles), np.cos(angles[:, :d // 2])
     return pe
