@@ -18,7 +18,9 @@ For each exercise:
 * `mistakes`: the wrong answers students really give, each with the explanation a student reads
   when their answer equals that mistake's on the same inputs;
 * `judge(cases, answers, what)`, when comparing with one right answer does not fit (a sampler, whose
-  right answers are many): raise CheckFailed for the first case that fails.
+  right answers are many): raise CheckFailed for the first case that fails, naming that case in its
+  hint. It is called twice, with the visible check's cases and then with the grader's own, so that a
+  failure in the grader's cases is not taken for a visible check tampered with.
 
 How an answer is compared (its kind and tolerance) is not here but in the lesson's check module
 (`ANSWERS` in helpers/checks/<lesson>.py), since the visible check uses it too.
