@@ -17,7 +17,9 @@ from helpers.checks import wire
 from helpers.checks.core import CheckFailed
 from helpers.checks.loops import expect_no_loops, loop_count_failure, loops_in
 from helpers.courier import run_case
+from helpers.checks.answers import Number
 from helpers.grading import judge
+from helpers.grading.spec import Case, Exercise
 
 LESSON = "03_backprop_nodes"
 DTYPES = [np.float64, np.float32, np.int64, np.int32, np.uint8, np.bool_]
@@ -133,6 +135,24 @@ def test_only_an_explicit_pass_of_every_case_earns_the_point():
     assert judge.verdict(planned, answers).passed
     assert not judge.verdict(planned, answers[:-1]).passed, "a missing last case must fail"
 
+
+
+def test_a_judge_by_properties_tells_the_visible_cases_from_the_graders_own():
+    """An exercise with many right answers is judged by its `judge` (spec.Exercise): a failure in the grader's own
+    cases must not be reported as a failure of the visible check's cases, which the grader takes for tampering."""
+    def positive(cases, answers, what):
+        for case, answer in zip(cases, answers):
+            if answer <= 0:
+                raise CheckFailed(what, "is not positive.", f"(case: {case.label})")
+
+    shown, own = Case("visible", (1.0,)), Case("hidden", (2.0,))
+    exercise = Exercise("draw", lambda x: x, lambda rng: [own], lambda rng: [shown], judge=positive)
+    planned = judge.Plan(exercise, [shown, own], 1, Number(), "`draw(x)`", ["x"])
+    assert judge.verdict(planned, [{"value": 1.0}, {"value": 2.0}]).passed
+    failed_own = judge.verdict(planned, [{"value": 1.0}, {"value": -2.0}])
+    assert not failed_own.passed and failed_own.visible_passed and "(case: hidden)" in failed_own.message
+    failed_shown = judge.verdict(planned, [{"value": -1.0}, {"value": 2.0}])
+    assert not failed_shown.passed and not failed_shown.visible_passed
 
 def test_the_judge_reads_a_notebooks_functions_and_their_own_line_numbers():
     functions = judge.notebook_functions(["x = 1", "%time y = 2\ndef f(a):\n    return g(a)\n",

@@ -138,9 +138,12 @@ def verdict(planned: Plan, records: list | None, functions: dict | None = None) 
     records += [None] * (len(planned.cases) - len(records))
     failure, failed_at = None, None
     try:
-        if exercise.judge is not None:
-            answers = [answer_of(r, planned, c) for r, c in zip(records, planned.cases)]
-            exercise.judge(planned.cases, answers, planned.what)
+        if exercise.judge is not None:           # the visible check's cases first, then the grader's own
+            judged = list(zip(planned.cases, records))
+            for start, part in ((0, judged[:planned.visible]), (planned.visible, judged[planned.visible:])):
+                failed_at = start
+                exercise.judge([c for c, _ in part], [answer_of(r, planned, c) for c, r in part], planned.what)
+            failed_at = None
         else:
             for index, (case, record) in enumerate(zip(planned.cases, records)):
                 failed_at = index
@@ -149,8 +152,8 @@ def verdict(planned: Plan, records: list | None, functions: dict | None = None) 
         if exercise.vectorized or exercise.loops:
             _check_loops(exercise, functions)
     except CheckFailed as error:
-        failure = error if failed_at is None else _labelled(error, planned.cases[failed_at],
-                                                            failed_at < planned.visible)
+        failure = error if failed_at is None or exercise.judge is not None else \
+            _labelled(error, planned.cases[failed_at], failed_at < planned.visible)   # a judge names its cases
     except Exception as error:  # noqa: BLE001 — a reference that cannot judge this answer fails it, with why
         failure = CheckFailed(f"`{exercise.name}`", "could not be judged.", f"{type(error).__name__}: {error}"[:300])
     if failure is None:

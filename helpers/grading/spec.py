@@ -20,7 +20,9 @@ For each exercise:
 * `vectorized=True` when the exercise must have no Python loop (the loop rule of helpers.checks.loops), or
   `loops=LoopCount(...)` when it must have a number of them;
 * `judge(cases, answers, what)`, when comparing with one right answer does not fit (a sampler, whose
-  right answers are many): raise CheckFailed for the first case that fails.
+  right answers are many): raise CheckFailed for the first case that fails, naming that case in its
+  hint. It is called twice, with the visible check's cases and then with the grader's own, so that a
+  failure in the grader's cases is not taken for a visible check tampered with.
 
 How an answer is compared (its kind and tolerance) is not here but in the lesson's check module
 (`ANSWERS` in helpers/checks/<lesson>.py), since the visible check uses it too.

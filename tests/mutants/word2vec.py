@@ -322,6 +322,203 @@ def analogy_dot_product(E, a, b, c, k=1):
     return np.argsort(-s)[:k]
 
 
+
+# Mistakes found by reviewers and by mutation testing (issue 20), written as a student would.
+
+def embedding_forward_squeezed(W, idx):
+    return np.squeeze(W[idx])                          # loses D = 1 and idx of length 1
+
+
+def embedding_backward_vocabulary_from_indices(grad_out, idx, V):
+    D = grad_out.shape[-1]
+    dW = np.zeros((int(idx.max()) + 1, D))
+    np.add.at(dW, idx.reshape(-1), grad_out.reshape(-1, D))
+    return dW
+
+
+def sample_negatives_global_random(counts, positives, k, rng):
+    p = counts ** 0.75 / (counts ** 0.75).sum()
+    negatives = np.random.choice(len(p), size=(len(positives), k), p=p)
+    clash = negatives == positives[:, None]
+    while clash.any():
+        negatives[clash] = np.random.choice(len(p), size=int(clash.sum()), p=p)
+        clash = negatives == positives[:, None]
+    return negatives
+
+
+def sample_negatives_reseeded(counts, positives, k, rng):
+    return draw_excluding(counts ** 0.75 / (counts ** 0.75).sum(), positives, k, np.random.default_rng(0))
+
+
+def sample_negatives_excludes_every_positive(counts, positives, k, rng):
+    p = counts ** 0.75
+    p[np.unique(positives)] = 0.0
+    return rng.choice(len(p), size=(len(positives), k), p=p / p.sum())
+
+
+def sample_negatives_without_replacement(counts, positives, k, rng):
+    p = counts ** 0.75
+    rows = []
+    for positive in positives:
+        q = p.copy()
+        q[positive] = 0.0
+        rows.append(rng.choice(len(p), size=k, replace=False, p=q / q.sum()))
+    return np.array(rows)
+
+
+def sample_negatives_shifts_clashes(counts, positives, k, rng):
+    p = counts ** 0.75 / (counts ** 0.75).sum()
+    negatives = rng.choice(len(p), size=(len(positives), k), p=p)
+    clash = negatives == positives[:, None]
+    negatives[clash] = (negatives[clash] + 1) % len(p)
+    return negatives
+
+
+def sample_negatives_redraws_once(counts, positives, k, rng):
+    p = counts ** 0.75 / (counts ** 0.75).sum()
+    negatives = rng.choice(len(p), size=(len(positives), k), p=p)
+    clash = negatives == positives[:, None]
+    negatives[clash] = rng.choice(len(p), size=int(clash.sum()), p=p)
+    return negatives
+
+
+def sample_negatives_one_draw_per_row(counts, positives, k, rng):
+    return np.repeat(draw_excluding(counts ** 0.75 / (counts ** 0.75).sum(), positives, 1, rng), k, axis=1)
+
+
+def bce_sigmoid_like_scores(s, y):
+    loss = np.maximum(s, 0) - s * y + np.log1p(np.exp(-np.abs(s)))
+    sig = np.empty_like(s)                             # an integer array when the scores are integers
+    sig[s >= 0] = 1 / (1 + np.exp(-s[s >= 0]))
+    sig[s < 0] = np.exp(s[s < 0]) / (1 + np.exp(s[s < 0]))
+    return loss, sig - y
+
+
+def bce_squeezed(s, y):
+    loss = np.maximum(s, 0) - s * y + np.log1p(np.exp(-np.abs(s)))
+    return np.squeeze(loss), np.squeeze(_sigmoid(s) - y)
+
+
+def bce_log_of_sigmoid(s, y):
+    e = np.exp(-np.abs(s))
+    p = np.where(s >= 0, 1 / (1 + e), e / (1 + e))     # σ without overflow, but log(0) below −745
+    return -(y * np.log(p) + (1 - y) * np.log1p(-p)), p - y
+
+
+def pair_negatives_squeezed(v, u_o, U_neg):
+    loss, grad_v, grad_u_o, grad_U_neg = _pair(v, u_o, U_neg)
+    return loss, grad_v, grad_u_o, np.squeeze(grad_U_neg)
+
+
+def sgns_naive_log(W_in, W_out, centres, contexts, negatives):
+    v, targets, U, g, _ = _sgns_parts(W_in, W_out, centres, contexts, negatives)
+    s = np.einsum("bd,bkd->bk", v, U)
+    loss = -np.log(_sigmoid(s[:, 0])).sum() - np.log(1 - _sigmoid(s[:, 1:])).sum()
+    dW_in, dW_out = np.zeros_like(W_in), np.zeros_like(W_out)
+    np.add.at(dW_in, centres, np.einsum("bk,bkd->bd", g, U))
+    np.add.at(dW_out, targets, g[:, :, None] * v[:, None, :])
+    return float(loss), dW_in, dW_out
+
+
+def sgns_squeezed(W_in, W_out, centres, contexts, negatives):
+    v = np.squeeze(W_in[centres])                      # (D,) when B = 1, (B,) when D = 1
+    targets = np.concatenate([contexts[:, None], negatives], axis=1)
+    U = W_out[targets]
+    s = np.einsum("bd,bkd->bk", v, U)
+    y = np.zeros_like(s)
+    y[:, 0] = 1.0
+    g = _sigmoid(s) - y
+    dW_in, dW_out = np.zeros_like(W_in), np.zeros_like(W_out)
+    np.add.at(dW_in, centres, np.einsum("bk,bkd->bd", g, U))
+    np.add.at(dW_out, targets, g[:, :, None] * v[:, None, :])
+    return float((_softplus(s) - s * y).sum()), dW_in, dW_out
+
+
+def cbow_squeezed(W_in, W_out, contexts, centres, negatives):
+    C = contexts.shape[1]
+    h = np.squeeze(W_in[contexts].mean(axis=1))
+    targets = np.concatenate([centres[:, None], negatives], axis=1)
+    U = W_out[targets]
+    s = np.einsum("bd,bkd->bk", h, U)
+    y = np.zeros_like(s)
+    y[:, 0] = 1.0
+    g = _sigmoid(s) - y
+    dh = np.einsum("bk,bkd->bd", g, U)
+    dW_in, dW_out = np.zeros_like(W_in), np.zeros_like(W_out)
+    np.add.at(dW_in, contexts, np.repeat(dh[:, None, :] / C, C, axis=1))
+    np.add.at(dW_out, targets, g[:, :, None] * h[:, None, :])
+    return float((_softplus(s) - s * y).sum()), dW_in, dW_out
+
+
+def _sims(E, i):
+    return _unit(E) @ _unit(E)[i]
+
+
+def nearest_without_zero_guard(E, i, k):
+    s = _sims(E, i)                                    # NaN for a vector of zeros
+    s[i] = -np.inf
+    return np.argsort(-s)[:k]
+
+
+def nearest_left_at_zero(E, i, k):
+    unit = E / np.maximum(np.linalg.norm(E, axis=1, keepdims=True), 1e-12)
+    s = unit @ unit[i]
+    s[i] = 0.0
+    return np.argsort(-s)[:k]
+
+
+def nearest_drops_the_first(E, i, k):
+    unit = E / np.maximum(np.linalg.norm(E, axis=1, keepdims=True), 1e-12)
+    return np.argsort(-(unit @ unit[i]))[1:k + 1]
+
+
+def nearest_argpartition(E, i, k):
+    unit = E / np.maximum(np.linalg.norm(E, axis=1, keepdims=True), 1e-12)
+    s = unit @ unit[i]
+    s[i] = -np.inf
+    return np.argpartition(-s, k - 1)[:k]
+
+
+def nearest_squeezed(E, i, k):
+    unit = E / np.maximum(np.linalg.norm(E, axis=1, keepdims=True), 1e-12)
+    s = unit @ unit[i]
+    s[i] = -np.inf
+    return np.squeeze(np.argsort(-s)[:k])
+
+
+def _analogy_sims(E, a, b, c):
+    unit = E / np.maximum(np.linalg.norm(E, axis=1, keepdims=True), 1e-12)
+    return unit @ (unit[b] - unit[a] + unit[c])
+
+
+def analogy_forgets_a(E, a, b, c, k=1):
+    s = _analogy_sims(E, a, b, c)
+    s[[b, c]] = -np.inf
+    return np.argsort(-s)[:k]
+
+
+def analogy_left_at_zero(E, a, b, c, k=1):
+    s = _analogy_sims(E, a, b, c)
+    s[[a, b, c]] = 0.0
+    return np.argsort(-s)[:k]
+
+
+def analogy_drops_the_first_three(E, a, b, c, k=1):
+    return np.argsort(-_analogy_sims(E, a, b, c))[3:k + 3]
+
+
+def analogy_without_zero_guard(E, a, b, c, k=1):
+    unit = _unit(E)
+    s = unit @ (unit[b] - unit[a] + unit[c])
+    s[[a, b, c]] = -np.inf
+    return np.argsort(-s)[:k]
+
+
+def analogy_squeezed(E, a, b, c, k=1):
+    s = _analogy_sims(E, a, b, c)
+    s[[a, b, c]] = -np.inf
+    return np.squeeze(np.argsort(-s)[:k])
+
 MUTANTS = {
     "embedding_forward": [
         Mutant(embedding_forward_columns, says="You picked columns"),
@@ -387,3 +584,32 @@ MUTANTS = {
         Mutant(analogy_dot_product, says="not by dot product"),
     ],
 }
+
+FOUND_LATER = {
+    "embedding_forward": [Mutant(embedding_forward_squeezed, visible=False)],
+    "embedding_backward": [Mutant(embedding_backward_vocabulary_from_indices, says="never looked up")],
+    "sample_negatives": [Mutant(sample_negatives_global_random, says="for the same seed"),
+                         Mutant(sample_negatives_reseeded, says="for different seeds"),
+                         Mutant(sample_negatives_excludes_every_positive, says="only its own positive"),
+                         Mutant(sample_negatives_without_replacement, says="independently"),
+                         Mutant(sample_negatives_shifts_clashes, says="wrong distribution"),
+                         Mutant(sample_negatives_redraws_once, says="sampled the positive"),
+                         Mutant(sample_negatives_one_draw_per_row, says="independently")],
+    "bce_with_logits": [Mutant(bce_sigmoid_like_scores, visible=False), Mutant(bce_squeezed, visible=False),
+                        Mutant(bce_log_of_sigmoid, says="stable form")],
+    "sgns_pair_gradients": [Mutant(pair_negatives_squeezed, visible=False)],
+    "sgns_loss_and_grads": [Mutant(sgns_naive_log, visible=False), Mutant(sgns_squeezed, visible=False)],
+    "cbow_loss_and_grads": [Mutant(cbow_squeezed, visible=False)],
+    "nearest_neighbours": [Mutant(nearest_without_zero_guard, says="vector of zeros has length 0"),
+                           Mutant(nearest_left_at_zero, says="not −inf"),
+                           Mutant(nearest_drops_the_first, says="dropped the first result"),
+                           Mutant(nearest_argpartition, says="argpartition"),
+                           Mutant(nearest_squeezed, visible=False)],
+    "analogy": [Mutant(analogy_forgets_a, says="must be left out"),
+                Mutant(analogy_left_at_zero, says="not −inf"),
+                Mutant(analogy_drops_the_first_three, says="dropped the first three"),
+                Mutant(analogy_without_zero_guard, says="vector of zeros has length 0"),
+                Mutant(analogy_squeezed, visible=False)],
+}
+for exercise, extra in FOUND_LATER.items():
+    MUTANTS[exercise] += extra
