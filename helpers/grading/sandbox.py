@@ -288,14 +288,14 @@ def build_view(kernel: Kernel, home_uid: int) -> None:
             (root / path.lstrip("/")).symlink_to(os.readlink(path))
         elif os.path.isdir(path):
             _bind(path, root)
+    for folder in ("proc", "tmp", "dev/shm", "var/tmp", ".old"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    for folder in ("tmp", "dev/shm", "var/tmp"):   # before what is shown inside them (a checkout in /tmp, say)
+        _mount("l2a-tmp", root / folder, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={TMP_MB}m")
     helpers_here = Path(__file__).resolve().parents[1]
     for path in _python_paths():
         if not (helpers_here == Path(path) or Path(path) in helpers_here.parents):   # not the whole checkout
             _bind(path, root)
-    for folder in ("proc", "tmp", "dev/shm", "var/tmp", ".old"):
-        (root / folder).mkdir(parents=True, exist_ok=True)
-    for folder in ("tmp", "dev/shm", "var/tmp"):   # before what is shown inside them (the grader's /tmp folders)
-        _mount("l2a-tmp", root / folder, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={TMP_MB}m")
     _bind(kernel.helpers, root, at=str(helpers_here))
     for path in kernel.reveal:
         _bind(path, root)
