@@ -98,13 +98,14 @@ def _ratio(part: int, whole: int) -> str:
 
 def table(lesson: LessonScore) -> list[str]:
     """The per-exercise table of a lesson, with its total."""
-    lines = [f"{lesson.lesson:<30} {'mutants':>7} {'equiv':>5}  {'hidden tests kill':>17}  "
+    width = max([28] + [len(e.exercise) for e in lesson.exercises])    # the longest exercise name
+    lines = [f"{lesson.lesson:<{width + 2}} {'mutants':>7} {'equiv':>5}  {'hidden tests kill':>17}  "
              f"{'visible check kills':>19}  {'survive':>7}"]
     rows = [(e.exercise, len(e.judged), len(e.judged) - len(e.candidates), e.hidden_kills, e.visible_kills,
              len(e.candidates), len(e.survivors)) for e in lesson.exercises]
     rows.append(("all", *(sum(column) for column in list(zip(*rows))[1:])) if rows else ("all", 0, 0, 0, 0, 0, 0))
     for name, total, equivalent, hidden, visible, candidates, survivors in rows:
-        lines.append(f"  {name:<28} {total:>7} {equivalent:>5}  {_ratio(hidden, candidates):>17}  "
+        lines.append(f"  {name:<{width}} {total:>7} {equivalent:>5}  {_ratio(hidden, candidates):>17}  "
                      f"{_ratio(visible, candidates):>19}  {survivors:>7}")
     return lines
 
